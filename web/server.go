@@ -1,0 +1,156 @@
+// Package web is Backpack's HTTP layer: echo routes, middleware, sessions
+// and page rendering. It translates HTTP to calls on the store and the
+// domain and back; it holds no SQL and parses no badges.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"backpack/static"
+	"backpack/store"
+	"backpack/web/mail"
+)
+
+// Config is what the web layer needs from main.
+type Config struct {
+	Store   *store.DB
+	Mail    mail.Sender
+	Logger  *slog.Logger
+	BaseURL *url.URL // absolute links in mail; https turns on Secure cookies
+	// SessionKeys are securecookie key pairs (64 bytes each: 32 to sign,
+	// 32 to encrypt). The first signs new cookies; the others still decode
+	// old ones, so keys can be rotated.
+	SessionKeys [][]byte
+	Now         func() time.Time // nil: time.Now
+	Hasher      Hasher           // nil: argon2id with OWASP parameters
+	// LoginLimit throttles sign-in, sign-up and reset requests per client
+	// address. Zero: 10 at once, then one a minute.
+	LoginLimit Limit
+}
+
+// Server is the configured application.
+type Server struct {
+	cfg      Config
+	echo     *echo.Echo
+	cookies  *sessions.CookieStore
+	cookie   string // session cookie name
+	secure   bool
+	now      func() time.Time
+	log      *slog.Logger
+	hasher   Hasher
+	dummy    string // hash checked when an email has no account
+	ipLimit  *limiter
+	mailRate *limiter
+	css      string
+}
+
+// New builds the application.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Mail == nil || cfg.BaseURL == nil || len(cfg.SessionKeys) == 0 {
+		return nil, errors.New("web: Store, Mail, BaseURL and SessionKeys are required")
+	}
+	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.hasher == nil {
+		s.hasher = NewArgon2(OWASPArgon2, 2)
+	}
+	var err error
+	if s.dummy, err = s.hasher.Hash("not a real password: compared when an address has no account"); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if cfg.LoginLimit == (Limit{}) {
+		cfg.LoginLimit = Limit{Burst: 10, Every: time.Minute}
+	}
+	s.ipLimit = newLimiter(cfg.LoginLimit)
+	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
+	s.secure = cfg.BaseURL.Scheme == "https"
+	if err := s.initSessions(); err != nil {
+		return nil, err
+	}
+	s.css = static.URL("/static/", "app.css")
+
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	// Client addresses come from the TCP connection only: a forged
+	// X-Forwarded-For must not give every request a fresh rate-limit bucket.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(s.securityHeaders)
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(s.loadSession)
+	e.Use(s.csrf)
+	s.echo = e
+
+	e.GET("/healthz", s.healthz)
+	e.GET("/static/:name", s.staticFile)
+	s.registerAuth(e)
+	s.registerSettings(e)
+	s.registerBadges(e)
+	return s, nil
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Echo exposes the router, for tests that walk the routes.
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+func (s *Server) healthz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.log.Error("healthz", "err", err)
+		return c.String(http.StatusServiceUnavailable, "database unavailable")
+	}
+	return c.String(http.StatusOK, "ok")
+}
+
+func (s *Server) staticFile(c echo.Context) error {
+	a, ok := static.ByHashedName(c.Param("name"))
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	return c.Blob(http.StatusOK, mimeType(a.Name), a.Body)
+}
+
+func mimeType(name string) string {
+	switch path.Ext(name) {
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	return "application/octet-stream"
+}
+
+// link is an absolute URL for path, for mail.
+func (s *Server) link(path string) string {
+	return strings.TrimRight(s.cfg.BaseURL.String(), "/") + path
+}
