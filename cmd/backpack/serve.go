@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha512"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"backpack/store"
+	"backpack/web"
+	"backpack/web/mail"
+)
+
+type serveConfig struct {
+	addr, data, baseURL, smtpURL, sessionKey, logLevel string
+	allowHosts                                         list
+}
+
+func serveFlags(getenv func(string) string) *flagSet {
+	var c serveConfig
+	return serveFlagSet(&c, getenv)
+}
+
+func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
+	f := newFlagSet("serve")
+	f.string(&c.addr, "addr", "BACKPACK_ADDR", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one)", getenv)
+	f.string(&c.data, "data", "BACKPACK_DATA", "./data", "folder for the database and the generated session key", getenv)
+	f.string(&c.baseURL, "base-url", "BACKPACK_BASE_URL", "", "public URL of the app, used in mailed links; https makes cookies Secure (default http://ADDR)", getenv)
+	f.string(&c.smtpURL, "smtp-url", "BACKPACK_SMTP_URL", "", "send mail through this server: smtp://user:password@host:587?from=backpack@example.org (smtps:// for TLS on connect); without it mail is written to the log", getenv)
+	f.string(&c.sessionKey, "session-key", "BACKPACK_SESSION_KEY", "", "secret of at least 32 characters that signs and encrypts session cookies; 'NEW,OLD' rotates keys; without it a key is generated once in the data folder", getenv)
+	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the server fetch badges from this loopback or private HOST[:PORT] (refused by default); repeatable, comma-separated in the environment", getenv)
+	f.string(&c.logLevel, "log-level", "BACKPACK_LOG_LEVEL", "info", "debug, info, warn or error", getenv)
+	f.secret["smtp-url"], f.secret["session-key"] = true, true
+	return f
+}
+
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c serveConfig
+	if err := serveFlagSet(&c, getenv).parse(args); err != nil {
+		return err
+	}
+	for _, h := range c.allowHosts {
+		if err := checkHostPort(h); err != nil {
+			return usageError{fmt.Sprintf("serve: --allow-host %q: %v", h, err)}
+		}
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return usageError{fmt.Sprintf("serve: --log-level %q: want debug, info, warn or error", c.logLevel)}
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	sender, err := mail.New(c.smtpURL, logger)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --smtp-url: %v", err)}
+	}
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
+		return fmt.Errorf("serve: data folder: %w", err)
+	}
+	keys, err := sessionKeys(c.sessionKey, c.data)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("serve: listen on %s: %w", c.addr, err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	if c.baseURL == "" {
+		c.baseURL = "http://" + addr
+	}
+	base, err := url.Parse(c.baseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return usageError{fmt.Sprintf("serve: --base-url %q: want an absolute http or https URL", c.baseURL)}
+	}
+
+	db, err := store.Open(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	// Closed last: after the HTTP server has drained every request.
+	defer db.Close()
+
+	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           app,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go sweepSessions(ctx, db, logger)
+	fmt.Fprintf(stdout, "Backpack is running at %s (data in %s). Press Ctrl+C to stop.\n", c.baseURL, c.data)
+	logger.Info("serving", "addr", addr, "base_url", c.baseURL, "data", c.data, "mail", mailMode(c.smtpURL))
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	return nil
+}
+
+// checkHostPort accepts HOST or HOST:PORT, nothing else (no scheme, path
+// or user).
+func checkHostPort(h string) error {
+	host := h
+	if strings.Contains(h, "://") || strings.ContainsAny(h, "/@?#") {
+		return errors.New("want HOST or HOST:PORT, without scheme or path")
+	}
+	if hh, port, err := net.SplitHostPort(h); err == nil {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return errors.New("bad port")
+		}
+		host = hh
+	}
+	if host == "" {
+		return errors.New("empty host")
+	}
+	return nil
+}
+
+func mailMode(smtpURL string) string {
+	if smtpURL == "" {
+		return "log (no --smtp-url)"
+	}
+	return "smtp"
+}
+
+// sweepSessions deletes dead session rows now and then.
+func sweepSessions(ctx context.Context, db *store.DB, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := db.DeleteExpiredSessions(ctx, time.Now(), 2*time.Hour); err != nil && ctx.Err() == nil {
+				logger.Warn("sweep sessions", "err", err)
+			}
+		}
+	}
+}
+
+// keyFile holds the generated session key inside the data folder.
+const keyFile = "session.key"
+
+// sessionKeys returns the 64-byte cookie keys: derived from --session-key
+// (comma-separated, newest first, to rotate) or read from the data folder,
+// generated there on first start.
+func sessionKeys(flagValue, dataDir string) ([][]byte, error) {
+	if flagValue != "" {
+		var keys [][]byte
+		for _, secret := range strings.Split(flagValue, ",") {
+			if len(secret) < 32 {
+				return nil, usageError{"serve: --session-key: each secret must be at least 32 characters"}
+			}
+			k := sha512.Sum512([]byte(secret))
+			keys = append(keys, k[:])
+		}
+		return keys, nil
+	}
+	path := filepath.Join(dataDir, keyFile)
+	info, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		k := make([]byte, 64)
+		rand.Read(k)
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, k, 0o600); err != nil {
+			return nil, fmt.Errorf("serve: write session key: %w", err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return nil, fmt.Errorf("serve: write session key: %w", err)
+		}
+		return [][]byte{k}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("serve: session key: %w", err)
+	}
+	if info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("serve: %s can be read by other users (mode %v); run: chmod 600 %s", path, info.Mode().Perm(), path)
+	}
+	k, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("serve: session key: %w", err)
+	}
+	if len(k) != 64 {
+		return nil, fmt.Errorf("serve: %s holds %d bytes, want 64; delete it to generate a new one (everyone will be signed out)", path, len(k))
+	}
+	return [][]byte{k}, nil
+}
