@@ -127,6 +127,16 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, keepSe
 	return nil
 }
 
+// RehashPassword replaces the password hash with a stronger encoding of
+// the same password. It changes nothing if the hash changed meanwhile, and
+// ends no session.
+func (db *DB) RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error {
+	if _, err := db.w.ExecContext(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, userID, oldHash); err != nil {
+		return fmt.Errorf("store: RehashPassword: %w", err)
+	}
+	return nil
+}
+
 // DeleteUser deletes the account and everything it owns.
 func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)

@@ -272,7 +272,7 @@ func (s *Server) login(c echo.Context) error {
 	}
 	if rehash {
 		if h, err := s.hasher.Hash(in.Password); err == nil {
-			if err := s.cfg.Store.SetPassword(ctx, user.ID, h, currentSessionHash(c)); err != nil {
+			if err := s.cfg.Store.RehashPassword(ctx, user.ID, user.PasswordHash, h); err != nil {
 				s.log.Warn("rehash password", "err", err)
 			}
 		}

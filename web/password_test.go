@@ -121,3 +121,28 @@ func BenchmarkArgon2Fast(b *testing.B) {
 		h.Hash("correct horse battery")
 	}
 }
+
+// TestSignInUpgradesWeakHashes: a hash made with weaker parameters is
+// replaced on the next successful sign-in, and other devices stay signed in.
+func TestSignInUpgradesWeakHashes(t *testing.T) {
+	weak := NewArgon2(Argon2Params{Memory: 32, Time: 1, Threads: 1}, 2)
+	a := newApp(t, func(c *Config) { c.Hasher = weak })
+	other := a.signUpConfirmed(t, "alice@example.org")
+
+	strong := NewArgon2(fastArgon2, 2) // more memory than the weak one
+	a.Server.hasher = strong
+	b := a.browser(t)
+	if p := b.login("alice@example.org", goodPassword); !p.has(`[data-testid=empty-backpack]`) {
+		t.Fatalf("sign-in: %s", p.text())
+	}
+	u, _ := a.db.UserByEmail(t.Context(), "alice@example.org")
+	if !strings.Contains(u.PasswordHash, "m=64,") {
+		t.Fatalf("hash not upgraded: %s", u.PasswordHash)
+	}
+	if p := other.get("/badges"); p.StatusCode != 200 {
+		t.Fatalf("the upgrade signed out another device: %d", p.StatusCode)
+	}
+	if p := b.login("alice@example.org", goodPassword); !p.has(`[data-testid=empty-backpack]`) {
+		t.Fatal("sign-in with the upgraded hash failed")
+	}
+}

@@ -513,6 +513,9 @@ func TestLogSender(t *testing.T) {
 	if !strings.Contains(rec["body"].(string), longURL) {
 		t.Error("logged body lacks the link")
 	}
+	if rec["links"] != longURL {
+		t.Errorf("links attribute %q, want exactly %q", rec["links"], longURL)
+	}
 }
 
 func TestNew(t *testing.T) {
