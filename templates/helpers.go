@@ -6,13 +6,15 @@ import (
 	"time"
 )
 
-func describedBy(f Form, name, hint string) string {
+// describedBy lists the ids of the hint and the error of the field name,
+// whose input has the id id.
+func describedBy(f Form, id, name, hint string) string {
 	var ids []string
 	if hint != "" {
-		ids = append(ids, "f-"+name+"-hint")
+		ids = append(ids, id+"-hint")
 	}
 	if f.Error(name) != "" {
-		ids = append(ids, "f-"+name+"-error")
+		ids = append(ids, id+"-error")
 	}
 	return strings.Join(ids, " ")
 }

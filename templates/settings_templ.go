@@ -304,7 +304,7 @@ func SettingsPage(b Base, s Settings) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = field(s.Delete, "password", "Your password", "password", "current-password", "", true).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = fieldWithID(s.Delete, "f-delete-password", "password", "Your password", "password", "current-password", "", true).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

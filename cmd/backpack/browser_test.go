@@ -406,6 +406,7 @@ func (a *browserApp) checkPage(name string) {
 	}
 	t.Logf("scan %s (%s), desktop", name, a.location())
 	browsertest.RequireNoSeriousViolations(t, a.ctx, "")
+	a.requireLabelledControls(name)
 
 	if err := browsertest.PhoneViewport(a.ctx); err != nil {
 		t.Fatal(err)
@@ -419,9 +420,60 @@ func (a *browserApp) checkPage(name string) {
 	}
 }
 
-// overflowJS measures the page and lists the elements that reach beyond the
+// browserLabelsJS finds what axe-core 4.14 does not report: duplicate ids
+// (its duplicate-id rules are deprecated), form fields that no label points
+// to (with a duplicate id, a label names the first element with the id,
+// and axe still counts it for the second), and aria-describedby or
+// aria-labelledby that name a missing id.
+const browserLabelsJS = `(() => {
+	const describe = (el) => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.name ? "[name=" + el.name + "]" : "") +
+		(el.form && el.form.getAttribute("action") ? " in form " + el.form.getAttribute("action") : "");
+	const seen = new Set(), dups = new Set();
+	for (const el of document.querySelectorAll("[id]")) {
+		if (seen.has(el.id)) dups.add(el.id);
+		seen.add(el.id);
+	}
+	const unlabelled = [];
+	for (const el of document.querySelectorAll("input, select, textarea")) {
+		if (el.type === "hidden" || el.hidden) continue;
+		if (el.labels.length === 0 && !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby")) unlabelled.push(describe(el));
+	}
+	const broken = [];
+	for (const attr of ["aria-describedby", "aria-labelledby"]) {
+		for (const el of document.querySelectorAll("[" + attr + "]")) {
+			for (const id of el.getAttribute(attr).split(/\s+/).filter(Boolean)) {
+				if (!document.getElementById(id)) broken.push(describe(el) + " " + attr + " " + id);
+			}
+		}
+	}
+	return {dups: [...dups], unlabelled, broken};
+})()`
+
+type browserLabels struct {
+	Dups       []string `json:"dups"`
+	Unlabelled []string `json:"unlabelled"`
+	Broken     []string `json:"broken"`
+}
+
+// requireLabelledControls fails the test when the page has duplicate ids,
+// form fields without a label, or ARIA references to missing ids.
+func (a *browserApp) requireLabelledControls(name string) {
+	a.t.Helper()
+	l := browserEval[browserLabels](a.t, a.ctx, browserLabelsJS)
+	if len(l.Dups) > 0 {
+		a.t.Errorf("%s: duplicate ids: %s", name, strings.Join(l.Dups, ", "))
+	}
+	if len(l.Unlabelled) > 0 {
+		a.t.Errorf("%s: form fields without a label: %s", name, strings.Join(l.Unlabelled, ", "))
+	}
+	if len(l.Broken) > 0 {
+		a.t.Errorf("%s: ARIA references to missing ids: %s", name, strings.Join(l.Broken, "; "))
+	}
+}
+
+// browserOverflowJS measures the page and lists the elements that reach beyond the
 // right edge of the viewport.
-const overflowJS = `(() => {
+const browserOverflowJS = `(() => {
 	const vw = window.innerWidth;
 	const wide = [];
 	for (const el of document.body.querySelectorAll("*")) {
@@ -444,7 +496,7 @@ type browserOverflow struct {
 // viewport.
 func (a *browserApp) requireNoSidewaysScroll(name string) {
 	a.t.Helper()
-	o := browserEval[browserOverflow](a.t, a.ctx, overflowJS)
+	o := browserEval[browserOverflow](a.t, a.ctx, browserOverflowJS)
 	if o.InnerWidth != browsertest.PhoneWidth {
 		a.t.Fatalf("%s: viewport is %d px wide, want %d", name, o.InnerWidth, browsertest.PhoneWidth)
 	}
@@ -538,6 +590,28 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 	a.checkPage("settings with a form error")
 
+	// The password and delete forms with errors: the two password fields
+	// named "password" must keep their own labels and messages.
+	a.fill(`form[action="/settings/password"] input[name=current]`, "wrong password",
+		`form[action="/settings/password"] input[name=password]`, "short")
+	if status := a.submit(`form[action="/settings/password"] button[type=submit]`); status != 422 {
+		t.Errorf("change password with errors: status %d, want 422", status)
+	}
+	a.checkPage("settings with password errors")
+	a.fill(`form[action="/settings/delete"] input[name=password]`, "wrong password")
+	if status := a.submit("[data-testid=delete-account]"); status != 422 {
+		t.Errorf("delete account with errors: status %d, want 422", status)
+	}
+	for _, sel := range []string{
+		`form[action="/settings/delete"] input[name=password][aria-invalid=true]`,
+		`form[action="/settings/delete"] input[name=confirm][aria-invalid=true]`,
+	} {
+		if !a.exists(sel) {
+			t.Errorf("delete account with errors: no %s", sel)
+		}
+	}
+	a.checkPage("settings with delete errors")
+
 	// A web address identity: a second row with its actions.
 	a.fill("#f-kind", "url", "#f-value", "https://example.org/ben")
 	if status := a.submit("[data-testid=add-identity]"); status != 200 {
@@ -567,7 +641,7 @@ type browserFocus struct {
 	Bottom       float64 `json:"bottom"`
 }
 
-const focusJS = `(() => {
+const browserFocusJS = `(() => {
 	const el = document.activeElement;
 	const cs = getComputedStyle(el);
 	const r = el.getBoundingClientRect();
@@ -578,7 +652,7 @@ const focusJS = `(() => {
 
 func (a *browserApp) focus() browserFocus {
 	a.t.Helper()
-	return browserEval[browserFocus](a.t, a.ctx, focusJS)
+	return browserEval[browserFocus](a.t, a.ctx, browserFocusJS)
 }
 
 // press sends keys to the focused element.
@@ -690,13 +764,24 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newBrowserApp(t)
+	// shoot saves the whole page at desktop and at phone width. The viewport
+	// is made as tall as the page first: with a shorter one the page gets a
+	// scroll bar (headless Chromium's are 15 px wide), and the full-page
+	// capture then cuts 15 px off the right of a relayout without it.
 	shoot := func(name string) {
 		t.Helper()
 		for _, v := range []struct {
-			suffix string
-			set    func(context.Context) error
-		}{{"desktop", browsertest.DesktopViewport}, {"phone", browsertest.PhoneViewport}} {
-			if err := v.set(a.ctx); err != nil {
+			suffix        string
+			width, height int64
+		}{
+			{"desktop", browsertest.DesktopWidth, browsertest.DesktopHeight},
+			{"phone", browsertest.PhoneWidth, browsertest.PhoneHeight},
+		} {
+			if err := browsertest.SetViewport(a.ctx, v.width, v.height); err != nil {
+				t.Fatal(err)
+			}
+			h := browserEval[int64](t, a.ctx, `document.documentElement.scrollHeight`)
+			if err := browsertest.SetViewport(a.ctx, v.width, max(h, v.height)); err != nil {
 				t.Fatal(err)
 			}
 			path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, v.suffix))
