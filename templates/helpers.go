@@ -90,3 +90,9 @@ func browserName(ua string) string {
 	}
 	return "Unknown browser"
 }
+
+// narrow marks a small form page, laid out in a narrow column.
+func narrow(b Base) Base {
+	b.Narrow = true
+	return b
+}

@@ -11,6 +11,8 @@ type Base struct {
 	Flashes []Flash
 	CSRF    string // token for forms that change state
 	CSS     string // hashed stylesheet URL
+	Icon    string // hashed icon URL
+	Narrow  bool   // a small form page: keep the column narrow
 	Path    string // current path, to mark the current navigation link
 }
 

@@ -20,6 +20,7 @@ func (s *Server) base(c echo.Context, title string) templates.Base {
 		Flashes: takeFlashes(c),
 		CSRF:    csrfToken(c),
 		CSS:     s.css,
+		Icon:    s.icon,
 		Path:    c.Request().URL.Path,
 	}
 	if u := currentUser(c); u != nil {

@@ -54,6 +54,7 @@ type Server struct {
 	ipLimit  *limiter
 	mailRate *limiter
 	css      string
+	icon     string
 }
 
 // New builds the application.
@@ -85,6 +86,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.css = static.URL("/static/", "app.css")
+	s.icon = static.URL("/static/", "icon.svg")
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -106,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:name", s.staticFile)
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, s.icon) })
 	s.registerAuth(e)
 	s.registerSettings(e)
 	s.registerBadges(e)
