@@ -1,0 +1,53 @@
+package openbadges
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+)
+
+// The verification benchmarks run against a local issuer server, so they
+// measure Backpack's own work plus loopback HTTP: four documents for a
+// signed badge (badge class, profile, key, revocation list), three for a
+// hosted one (assertion, badge class, profile).
+
+func BenchmarkVerifySigned(b *testing.B) {
+	is := newTestIssuer(b)
+	tok := sign(b, is.key, is.assertion("/assertions/s1", earner, true))
+	v := is.verifier(b, testNow)
+	ids := []Identity{{Email, earner}}
+	b.ResetTimer()
+	for b.Loop() {
+		if r := v.Verify(context.Background(), []byte(tok), ids); !r.Valid {
+			b.Fatal(dump(r))
+		}
+	}
+}
+
+func BenchmarkVerifyHosted(b *testing.B) {
+	is := newTestIssuer(b)
+	a := is.assertion("/assertions/1", earner, false)
+	is.put("/assertions/1", a)
+	text, _ := json.Marshal(a)
+	v := is.verifier(b, testNow)
+	ids := []Identity{{Email, earner}}
+	b.ResetTimer()
+	for b.Loop() {
+		if r := v.Verify(context.Background(), text, ids); !r.Valid {
+			b.Fatal(dump(r))
+		}
+	}
+}
+
+// BenchmarkDecodeJSON is the strict JSON reader on a typical assertion,
+// the baseline the verifications above compare with.
+func BenchmarkDecodeJSON(b *testing.B) {
+	is := newTestIssuer(b)
+	text, _ := json.Marshal(is.assertion("/assertions/1", earner, false))
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		if _, err := decodeObject(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
