@@ -1,6 +1,8 @@
 // Command backpack runs the Backpack web app and its maintenance tasks.
 //
 //	backpack [serve] [flags]   run the web app (the default)
+//	backpack verify INPUT      verify a badge (exit 0 valid, 1 not valid, 2 could not run)
+//	backpack bake, unbake      embed a badge in an image, or print the one inside
 //	backpack backup --out FILE consistent online copy of the database
 //	backpack help [COMMAND]    explain a command and its flags
 package main
@@ -16,12 +18,22 @@ import (
 )
 
 func main() {
+	defer func() {
+		// The last line of defence: never a stack trace for the user.
+		if r := recover(); r != nil {
+			fmt.Fprintln(os.Stderr, "backpack: internal error:", r)
+			os.Exit(2)
+		}
+	}()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	var uerr usageError
+	var exit exitError
 	switch {
 	case err == nil:
+	case errors.As(err, &exit):
+		os.Exit(int(exit))
 	case errors.As(err, &uerr):
 		fmt.Fprintln(os.Stderr, "backpack:", err)
 		os.Exit(2)
@@ -31,7 +43,8 @@ func main() {
 	}
 }
 
-// usageError is a mistake on the command line (exit status 2).
+// usageError means the command could not run (exit status 2): a mistake
+// on the command line, or an input that cannot be read.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -46,6 +59,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the web app (the default command)", runServe, serveFlags},
+		{"verify", "verify a badge: a baked PNG or SVG, JSON, a signed JWS, or a URL", runVerify, verifyFlags},
+		{"bake", "embed a badge into a PNG or SVG image", runBake, bakeFlags},
+		{"unbake", "print the badge embedded in a PNG or SVG image", runUnbake, unbakeFlags},
 		{"backup", "write a consistent copy of the database while the app runs", runBackup, backupFlags},
 	}
 }
