@@ -32,7 +32,8 @@ import (
 const fixtureDir = "testdata/fixtures"
 
 // fixtureHosts are all the hosts the fixtures refer to.
-var fixtureHosts = []string{"example.org", "www.example.org", "a.com", "oldstyle.com", "oldsyle.com", "openbadgefactory.com"}
+var fixtureHosts = []string{"example.org", "www.example.org", "a.com", "oldstyle.com", "oldsyle.com", "openbadgefactory.com",
+	"example.com", "example.edu", "1edtech.edu", "dc.1edtech.org", "digitalcredentials.github.io", "raw.githubusercontent.com", "testing.dcconsortium.org"}
 
 // fixtureWeb serves one scenario of url-map.json, plus per-test overrides.
 type fixtureWeb struct {
@@ -87,11 +88,14 @@ func fixtureTLS(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	return tlsCert, tlsPool
 }
 
-// newFixtureWeb starts the servers for scenario ("" for none: every URL
-// is a 404).
-func newFixtureWeb(t *testing.T, scenario string) *fixtureWeb {
+// newFixtureWeb starts the servers for the scenarios (none: every URL is
+// a 404).
+func newFixtureWeb(t *testing.T, scenarios ...string) *fixtureWeb {
 	w := &fixtureWeb{t: t, files: map[string]string{}, override: map[string][]byte{}}
-	if scenario != "" {
+	for _, scenario := range scenarios {
+		if scenario == "" {
+			continue
+		}
 		found := false
 		for name, entries := range loadURLMap(t) {
 			if !strings.HasPrefix(name, scenario+" ") && name != scenario {

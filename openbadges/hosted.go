@@ -53,8 +53,11 @@ func (r *run) hosted(ctx context.Context, rawURL string, presented *assertion, f
 		return
 	}
 	if isOB3(o) {
-		r.rep.Spec = v30
-		r.rep.fail(CheckParse, problem.New(problem.Unsupported, "Open Badges 3.0 credentials cannot be verified yet"))
+		if !fromInput {
+			r.rep.fail(CheckFetch, problem.New(problem.IDMismatch, "the hosted assertion's address answers with an Open Badges 3.0 credential"))
+			return
+		}
+		r.diCredential(ctx, o)
 		return
 	}
 	as, err := readAssertion(o, rawURL)

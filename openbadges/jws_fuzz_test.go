@@ -58,3 +58,29 @@ func FuzzReadAssertion(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseVCJWT feeds arbitrary text to the VC-JWT reader and the
+// credential shape checks behind it: no panic, every refusal coded.
+func FuzzParseVCJWT(f *testing.F) {
+	is := newOB3Issuer(f)
+	f.Add(is.signJWT(f, is.credential("/c/1", earner), "EdDSA"))
+	f.Add(is.signJWT(f, is.credential("/c/2", earner), "ES256"))
+	f.Add("eyJhbGciOiJFZERTQSIsImprdSI6Imh0dHA6Ly94In0.e30.AAAA")
+	f.Add("eyJhbGciOiJub25lIn0.eyJ2YyI6e319.")
+	f.Fuzz(func(t *testing.T, tok string) {
+		_, _, payload, err := parseVCJWT(tok)
+		if err != nil {
+			if problem.CodeOf(err) == "" {
+				t.Fatalf("error without a code: %v", err)
+			}
+			return
+		}
+		doc := payload
+		if vc, ok := payload["vc"].(Object); ok {
+			doc = vc
+		}
+		if _, err := readCredential(doc); err != nil && problem.CodeOf(err) == "" {
+			t.Fatalf("shape error without a code: %v", err)
+		}
+	})
+}

@@ -112,11 +112,6 @@ func (r *run) image(ctx context.Context, b []byte, f bake.Format) {
 		return
 	}
 	r.rep.pass(CheckUnbake, "found a badge in the "+strings.ToUpper(string(f))+" image")
-	if p.Kind == bake.OB3 {
-		r.rep.Spec = v30
-		r.rep.fail(CheckParse, problem.New(problem.Unsupported, "Open Badges 3.0 credentials cannot be verified yet"))
-		return
-	}
 	r.payload(ctx, p.Text)
 }
 
@@ -144,8 +139,7 @@ func (r *run) json(ctx context.Context, b []byte) {
 		return
 	}
 	if isOB3(o) {
-		r.rep.Spec = v30
-		r.rep.fail(CheckParse, problem.New(problem.Unsupported, "Open Badges 3.0 credentials cannot be verified yet"))
+		r.diCredential(ctx, o)
 		return
 	}
 	as, err := readAssertion(o, "")

@@ -272,7 +272,7 @@ func TestHostileInputsGiveReports(t *testing.T) {
 		"dotty jws":        {strings.Repeat(".", 1<<20), "unsupported"},
 		"huge jws":         {strings.Repeat("a", 70000) + ".b.c", "too-large"},
 		"jws bad base64":   {"!!!.b.c", "unsupported"},
-		"ob3 credential":   {`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential","OpenBadgeCredential"]}`, "unsupported"},
+		"ob3 credential":   {`{"@context":["https://www.w3.org/ns/credentials/v2"],"type":["VerifiableCredential","OpenBadgeCredential"]}`, "schema"},
 		"json not a badge": {`{"hello":"world"}`, "schema"},
 		"blocked url":      {"http://169.254.169.254/latest/meta-data/", "blocked-address"},
 		"private url":      {"https://10.0.0.1/assertion", "blocked-address"},
