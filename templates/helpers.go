@@ -96,3 +96,132 @@ func narrow(b Base) Base {
 	b.Narrow = true
 	return b
 }
+
+// dateLayout is how the badge pages write dates: 2 Jan 2006.
+const dateLayout = "2 Jan 2006"
+
+// fmtDate writes t as the badge pages show dates, "" for the zero time.
+func fmtDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(dateLayout)
+}
+
+// isoDate is t for the datetime attribute of <time>.
+func isoDate(t time.Time) string { return t.Format("2006-01-02") }
+
+// statusKey returns s if it is a known badge status, else "unverified": an
+// unknown status is shown as one that could not be verified.
+func statusKey(s string) string {
+	switch s {
+	case StatusVerified, StatusExpired, StatusRevoked:
+		return s
+	}
+	return StatusUnverified
+}
+
+// statusLabel is the words for a badge status.
+func statusLabel(s string) string {
+	switch statusKey(s) {
+	case StatusVerified:
+		return "Verified"
+	case StatusExpired:
+		return "Expired"
+	case StatusRevoked:
+		return "Revoked"
+	}
+	return "Could not verify"
+}
+
+// statusIcon is the shape shown beside a status, so it is not told by
+// colour alone. It is decoration: the label says the same.
+func statusIcon(s string) string {
+	switch statusKey(s) {
+	case StatusVerified:
+		return "✓"
+	case StatusExpired:
+		return "⌛"
+	case StatusRevoked:
+		return "⛔"
+	}
+	return "?"
+}
+
+// outcomeKey returns o if it is a known import outcome, else "rejected".
+func outcomeKey(o string) string {
+	switch o {
+	case "added", "duplicate", "updated", "pending":
+		return o
+	}
+	return "rejected"
+}
+
+// outcomeLabel is the words for the outcome of one imported item.
+func outcomeLabel(o string) string {
+	switch outcomeKey(o) {
+	case "added":
+		return "Added"
+	case "duplicate":
+		return "Already in your backpack"
+	case "updated":
+		return "Updated"
+	case "pending":
+		return "Waiting for an address"
+	}
+	return "Not added"
+}
+
+// outcomeIcon is the shape shown beside an outcome (decoration).
+func outcomeIcon(o string) string {
+	switch outcomeKey(o) {
+	case "added":
+		return "✓"
+	case "duplicate":
+		return "="
+	case "updated":
+		return "↻"
+	case "pending":
+		return "⌛"
+	}
+	return "✗"
+}
+
+// formatLabel names a badge's format for people.
+func formatLabel(f string) string {
+	switch f {
+	case "hosted":
+		return "Hosted"
+	case "signed":
+		return "Signed (JWS)"
+	case "vc-jwt":
+		return "Verifiable Credential (JWT)"
+	case "data-integrity":
+		return "Verifiable Credential (Data Integrity proof)"
+	}
+	return f
+}
+
+// orText returns s, or def when s is empty.
+func orText(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}
+
+// itoa writes an int.
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// filtered reports whether the badge list is narrowed by search or filters.
+func filtered(v BadgeList) bool {
+	return v.Query != "" || v.Status != "" || v.Issuer != ""
+}
+
+// sortOr is the sort order of the list, "date" by default.
+func sortOr(s string) string {
+	if s == "" {
+		return "date"
+	}
+	return s
+}

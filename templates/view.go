@@ -14,6 +14,7 @@ type Base struct {
 	Icon    string // hashed icon URL
 	Narrow  bool   // a small form page: keep the column narrow
 	Path    string // current path, to mark the current navigation link
+	JS      string // hashed script URL; "" for a page without script
 }
 
 // User is the signed-in user as the layout shows them.

@@ -1,20 +1,367 @@
 package web
 
 import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/openbadges"
+	"backpack/openbadges/bake"
+	"backpack/openbadges/problem"
+	"backpack/store"
 	"backpack/templates"
 )
+
+const badgesPerPage = 24
 
 func (s *Server) registerBadges(e *echo.Echo) {
 	g := e.Group("/badges", s.requireUser)
 	g.GET("", s.badges)
+	g.GET("/new", s.newBadges)
+	g.POST("", s.addBadges, middleware.BodyLimit(maxUploadBody))
+	g.GET("/:id", s.badge)
+	g.POST("/:id/verify", s.reverify)
+	g.POST("/:id/delete", s.deleteBadge)
+	g.GET("/:id/download", s.download)
+	e.GET("/img/:file", s.image)
 }
 
-// badges is the backpack. Badges arrive with the import feature; until then
-// it shows the empty state.
+// badges is the backpack: search, filters, sort and pages.
 func (s *Server) badges(c echo.Context) error {
-	return s.render(c, http.StatusOK, templates.Badges(s.base(c, "My badges")))
+	ctx := c.Request().Context()
+	user := currentUser(c)
+	q := store.BadgeQuery{Search: strings.TrimSpace(c.QueryParam("q")), Status: c.QueryParam("status"),
+		Issuer: c.QueryParam("issuer"), Sort: c.QueryParam("sort"), Limit: badgesPerPage}
+	switch q.Status {
+	case "", templates.StatusVerified, templates.StatusExpired, templates.StatusRevoked, templates.StatusUnverified:
+	default:
+		q.Status = ""
+	}
+	switch q.Sort {
+	case "date", "name", "issuer":
+	default:
+		q.Sort = "date"
+	}
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	if page < 1 || page > 100000 {
+		page = 1
+	}
+	q.Offset = (page - 1) * badgesPerPage
+	list, err := s.cfg.Store.ListBadges(ctx, user.ID, q)
+	if err != nil {
+		return err
+	}
+	issuers, err := s.cfg.Store.Issuers(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	pending, err := s.cfg.Store.PendingImports(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	v := templates.BadgeList{Total: list.Total, All: list.All, Query: q.Search, Status: q.Status, Issuer: q.Issuer,
+		Sort: q.Sort, Issuers: issuers, Page: page, Pages: max(1, (list.Total+badgesPerPage-1)/badgesPerPage)}
+	for _, b := range list.Items {
+		v.Cards = append(v.Cards, templates.BadgeCard{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name,
+			Issuer: b.IssuerName, ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Status: b.Status})
+	}
+	for _, p := range pending {
+		who, _ := openbadges.ReadableRecipient(openbadges.Recipient{Identity: p.RecipientIdentity, Hashed: p.Hashed})
+		v.Pending = append(v.Pending, templates.Pending{ID: p.ID, Name: p.Name, Identity: who})
+	}
+	pageURL := func(n int) string {
+		u := url.Values{}
+		for k, val := range map[string]string{"q": q.Search, "status": q.Status, "issuer": q.Issuer} {
+			if val != "" {
+				u.Set(k, val)
+			}
+		}
+		if q.Sort != "date" {
+			u.Set("sort", q.Sort)
+		}
+		if n > 1 {
+			u.Set("page", strconv.Itoa(n))
+		}
+		if len(u) == 0 {
+			return "/badges"
+		}
+		return "/badges?" + u.Encode()
+	}
+	if page > 1 {
+		v.PrevURL = pageURL(page - 1)
+	}
+	if page < v.Pages {
+		v.NextURL = pageURL(page + 1)
+	}
+	return s.render(c, http.StatusOK, templates.BadgeListPage(s.base(c, "My badges"), v))
+}
+
+func (s *Server) newBadges(c echo.Context) error {
+	v := templates.AddBadges{Form: newForm(), MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20}
+	return s.render(c, http.StatusOK, templates.AddBadgesPage(s.base(c, "Add badges"), v))
+}
+
+// ownBadge loads the badge in the URL; another user's is a 404.
+func (s *Server) ownBadge(c echo.Context) (store.Badge, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return store.Badge{}, echo.ErrNotFound
+	}
+	b, err := s.cfg.Store.BadgeByID(c.Request().Context(), currentUser(c).ID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Badge{}, echo.ErrNotFound
+	}
+	return b, err
+}
+
+func (s *Server) badge(c echo.Context) error {
+	b, err := s.ownBadge(c)
+	if err != nil {
+		return err
+	}
+	var ob openbadges.Badge
+	var rep openbadges.Report
+	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b.ReportJSON, &rep); err != nil {
+		return err
+	}
+	ct := b.ImageType
+	v := templates.BadgeDetail{
+		ID: b.ID, Name: ob.Name, Description: ob.Description, ImageURL: imageURL(b.ImageHash, ct),
+		CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
+		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL, Email: ob.Issuer.Email},
+		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Tags: ob.Tags, Recipient: recipientText(b, ob),
+		Status: b.Status, StatusText: statusText(b.Status, rep), Spec: b.Spec, Format: b.Format,
+		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince,
+		VerifyAction: fmt.Sprintf("/badges/%d/verify", b.ID), DeleteAction: fmt.Sprintf("/badges/%d/delete", b.ID),
+	}
+	for _, e := range ob.Evidence {
+		v.Evidence = append(v.Evidence, templates.EvidenceView{URL: e.ID, Name: e.Name, Description: e.Description, Narrative: e.Narrative})
+	}
+	for _, a := range ob.Alignments {
+		v.Alignments = append(v.Alignments, templates.AlignmentView{Name: a.TargetName, URL: a.TargetURL, Description: a.TargetDescription, Framework: a.TargetFramework, Code: a.TargetCode})
+	}
+	for _, ch := range rep.Checks {
+		v.Checks = append(v.Checks, templates.CheckView{Name: ch.Name, OK: ch.OK, Message: ch.Message})
+	}
+	for _, w := range rep.Warnings {
+		v.Warnings = append(v.Warnings, w.Message)
+	}
+	v.Downloads = downloads(b, ct)
+	return s.render(c, http.StatusOK, templates.BadgeDetailPage(s.base(c, ob.Name), v))
+}
+
+func recipientText(b store.Badge, ob openbadges.Badge) string {
+	if b.Recipient != "" {
+		return b.Recipient
+	}
+	if s, ok := openbadges.ReadableRecipient(ob.Recipient); ok {
+		return s
+	}
+	return "a hashed identity"
+}
+
+func statusText(status string, rep openbadges.Report) string {
+	switch status {
+	case templates.StatusVerified:
+		return "Verified"
+	case templates.StatusExpired:
+		return "Expired"
+	case templates.StatusRevoked:
+		if rep.RevocationReason != "" {
+			return "Revoked: " + rep.RevocationReason
+		}
+		return "Revoked by the issuer"
+	}
+	if len(rep.Errors) > 0 {
+		return "Could not verify: " + rep.Errors[0].Message
+	}
+	return "Could not verify"
+}
+
+// downloads lists what can be downloaded for a badge.
+func downloads(b store.Badge, imageType string) []templates.Link {
+	base := fmt.Sprintf("/badges/%d/download", b.ID)
+	links := []templates.Link{{Label: "Original file (" + strings.ToUpper(b.OriginalType) + ")", URL: base}}
+	if b.OriginalType != "png" && b.OriginalType != "svg" && imageType != "" {
+		if imageType == "image/svg+xml" {
+			links = append(links, templates.Link{Label: "Baked SVG image", URL: base + "?format=svg"})
+		} else {
+			links = append(links, templates.Link{Label: "Baked PNG image", URL: base + "?format=png"})
+		}
+	}
+	links = append(links, templates.Link{Label: "Badge data (JSON)", URL: base + "?format=json"})
+	return links
+}
+
+// reverify checks the badge again now.
+func (s *Server) reverify(c echo.Context) error {
+	b, err := s.ownBadge(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ids, err := s.verifiedIdentities(ctx, b.UserID)
+	if err != nil {
+		return err
+	}
+	v := verificationOf(s.cfg.Verifier.Verify(ctx, b.Original, ids), b, s.now())
+	if err := s.cfg.Store.UpdateVerification(ctx, b.UserID, b.ID, v); err != nil {
+		return err
+	}
+	switch {
+	case !v.Reachable:
+		flash(c, "error", "The issuer could not be reached; the badge keeps its last result.")
+	case v.Status == templates.StatusVerified:
+		flash(c, "success", "Verified just now.")
+	default:
+		flash(c, "info", "Checked just now: "+statusLabel(v.Status)+".")
+	}
+	return s.redirect(c, fmt.Sprintf("/badges/%d", b.ID))
+}
+
+func statusLabel(st string) string {
+	return map[string]string{templates.StatusVerified: "verified", templates.StatusExpired: "expired",
+		templates.StatusRevoked: "revoked", templates.StatusUnverified: "could not verify"}[st]
+}
+
+// verificationOf turns a report into what the store keeps. An issuer that
+// cannot be reached leaves the last good result in place; a report without
+// badge data (a revoked hosted badge answers 410 and nothing else) keeps
+// the badge data b had.
+func verificationOf(rep *openbadges.Report, b store.Badge, now time.Time) store.Verification {
+	v := store.Verification{At: now, Reachable: true, BadgeJSON: b.BadgeJSON, Name: b.Name, IssuerName: b.IssuerName,
+		Description: b.Description, Tags: b.Tags, IssuedOn: b.IssuedOn, Expires: b.Expires}
+	for _, e := range rep.Errors {
+		if e.Code == problem.FetchFailed {
+			v.Reachable = false
+			return v
+		}
+	}
+	status, ok := importStatus(rep)
+	switch {
+	case rep.Revoked:
+		v.Status = templates.StatusRevoked
+	case ok:
+		v.Status = status
+	default:
+		v.Status = templates.StatusUnverified
+	}
+	v.ReportJSON, _ = json.Marshal(rep)
+	if rep.Badge != nil && rep.Badge.Name != "" {
+		v.BadgeJSON, _ = json.Marshal(rep.Badge)
+		v.Name, v.IssuerName, v.Description, v.Tags = rep.Badge.Name, rep.Badge.Issuer.Name, rep.Badge.Description, rep.Badge.Tags
+		v.IssuedOn, v.Expires = rep.Badge.IssuedOn, rep.Badge.Expires
+	}
+	return v
+}
+
+func (s *Server) deleteBadge(c echo.Context) error {
+	b, err := s.ownBadge(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		flash(c, "error", "Tick the box to confirm you want to delete this badge.")
+		return s.redirect(c, fmt.Sprintf("/badges/%d", b.ID))
+	}
+	if err := s.cfg.Store.DeleteBadge(c.Request().Context(), b.UserID, b.ID); err != nil {
+		return err
+	}
+	flash(c, "success", "Deleted "+truncateText(b.Name, 80)+".")
+	return s.redirect(c, "/badges")
+}
+
+// download sends the original, the badge JSON, or a baked image.
+func (s *Server) download(c echo.Context) error {
+	b, err := s.ownBadge(c)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", userContentCSP)
+	name := "badge-" + strconv.FormatInt(b.ID, 10)
+	attach := func(ext, ctype string, body []byte) error {
+		h.Set("Content-Disposition", `attachment; filename="`+name+ext+`"`)
+		return c.Blob(http.StatusOK, ctype, body)
+	}
+	switch c.QueryParam("format") {
+	case "":
+		return attach(originalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
+	case "json":
+		if b.OriginalType == "json" || b.OriginalType == "jws" {
+			return attach(originalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
+		}
+		return attach(".json", "application/json", b.BadgeJSON)
+	case "png", "svg":
+		if len(b.ImageHash) == 0 {
+			return echo.ErrNotFound
+		}
+		ct, img, err := s.cfg.Store.Image(c.Request().Context(), b.ImageHash)
+		if err != nil {
+			return err
+		}
+		kind := bake.OB2
+		if b.Spec == "3.0" {
+			kind = bake.OB3
+		}
+		baked, err := bake.Bake(img, kind, strings.TrimSpace(string(b.Original)))
+		if err != nil {
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "cannot bake")
+		}
+		ext := ".png"
+		if ct == "image/svg+xml" {
+			ext = ".svg"
+		}
+		return attach(ext, ct, baked)
+	}
+	return echo.ErrNotFound
+}
+
+func originalExt(t string) string {
+	return map[string]string{"png": ".png", "svg": ".svg", "json": ".json", "jws": ".jws", "url": ".url.txt"}[t]
+}
+
+func originalType(t string) string {
+	return map[string]string{"png": "image/png", "svg": "image/svg+xml", "json": "application/json",
+		"jws": "application/jose", "url": "text/plain; charset=utf-8"}[t]
+}
+
+// userContentCSP makes content from issuers inert wherever it is opened:
+// no script, no plugins, no requests, a unique origin.
+const userContentCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+// image serves a stored badge image by its content hash, cacheable for a
+// year, and inert: an SVG with script cannot run on Backpack's origin.
+func (s *Server) image(c echo.Context) error {
+	file := c.Param("file")
+	name, ext, _ := strings.Cut(file, ".")
+	hash, err := hex.DecodeString(name)
+	if err != nil || len(hash) != 32 || (ext != "png" && ext != "svg") {
+		return echo.ErrNotFound
+	}
+	ct, b, err := s.cfg.Store.Image(c.Request().Context(), hash)
+	if errors.Is(err, store.ErrNotFound) || (ext == "svg") != (ct == "image/svg+xml") {
+		return echo.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", userContentCSP)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	return c.Blob(http.StatusOK, ct, b)
 }

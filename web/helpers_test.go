@@ -268,3 +268,5 @@ func (b *browser) login(email, password string) *page {
 	}
 	return p
 }
+
+type goquerySelection = goquery.Selection

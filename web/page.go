@@ -21,6 +21,7 @@ func (s *Server) base(c echo.Context, title string) templates.Base {
 		CSRF:    csrfToken(c),
 		CSS:     s.css,
 		Icon:    s.icon,
+		JS:      s.js,
 		Path:    c.Request().URL.Path,
 	}
 	if u := currentUser(c); u != nil {

@@ -18,6 +18,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/openbadges"
+	"backpack/openbadges/fetch"
 	"backpack/static"
 	"backpack/store"
 	"backpack/web/mail"
@@ -38,6 +40,10 @@ type Config struct {
 	// LoginLimit throttles sign-in, sign-up and reset requests per client
 	// address. Zero: 10 at once, then one a minute.
 	LoginLimit Limit
+	// Fetch is the guarded client for badge images; Verifier checks
+	// badges. nil: production defaults (no allow-listed hosts).
+	Fetch    *fetch.Client
+	Verifier *openbadges.Verifier
 }
 
 // Server is the configured application.
@@ -55,6 +61,7 @@ type Server struct {
 	mailRate *limiter
 	css      string
 	icon     string
+	js       string
 }
 
 // New builds the application.
@@ -80,6 +87,15 @@ func New(cfg Config) (*Server, error) {
 		cfg.LoginLimit = Limit{Burst: 10, Every: time.Minute}
 	}
 	s.ipLimit = newLimiter(cfg.LoginLimit)
+	if cfg.Fetch == nil {
+		if cfg.Fetch, err = fetch.New(fetch.Options{}); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
+	if cfg.Verifier == nil {
+		cfg.Verifier = &openbadges.Verifier{Fetch: cfg.Fetch, Now: s.now}
+	}
+	s.cfg = cfg
 	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
@@ -87,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.css = static.URL("/static/", "app.css")
 	s.icon = static.URL("/static/", "icon.svg")
+	s.js = static.URL("/static/", "app.js")
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -101,7 +118,10 @@ func New(cfg Config) (*Server, error) {
 		},
 	}))
 	e.Use(s.securityHeaders)
-	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: func(c echo.Context) bool {
+		// The upload route has its own, larger limit.
+		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/badges"
+	}}))
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
 	s.echo = e

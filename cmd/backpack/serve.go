@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"backpack/openbadges"
+	"backpack/openbadges/fetch"
 	"backpack/store"
 	"backpack/web"
 	"backpack/web/mail"
@@ -26,6 +28,7 @@ import (
 type serveConfig struct {
 	addr, data, baseURL, smtpURL, sessionKey, logLevel string
 	allowHosts                                         list
+	reverifyEvery                                      string
 }
 
 func serveFlags(getenv func(string) string) *flagSet {
@@ -42,6 +45,7 @@ func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
 	f.string(&c.sessionKey, "session-key", "BACKPACK_SESSION_KEY", "", "secret of at least 32 characters that signs and encrypts session cookies; 'NEW,OLD' rotates keys; without it a key is generated once in the data folder", getenv)
 	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the server fetch badges from this loopback or private HOST[:PORT] (refused by default); repeatable, comma-separated in the environment", getenv)
 	f.string(&c.logLevel, "log-level", "BACKPACK_LOG_LEVEL", "info", "debug, info, warn or error", getenv)
+	f.string(&c.reverifyEvery, "reverify-every", "BACKPACK_REVERIFY_EVERY", "24h", "how often every stored badge is verified again in the background (a duration such as 24h or 6h; 0 turns it off)", getenv)
 	f.secret["smtp-url"], f.secret["session-key"] = true, true
 	return f
 }
@@ -55,6 +59,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := checkHostPort(h); err != nil {
 			return usageError{fmt.Sprintf("serve: --allow-host %q: %v", h, err)}
 		}
+	}
+	every, err := time.ParseDuration(c.reverifyEvery)
+	if err != nil || every < 0 || (every > 0 && every < time.Minute) {
+		return usageError{fmt.Sprintf("serve: --reverify-every %q: want a duration of at least 1m, like 24h (0 turns it off)", c.reverifyEvery)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -94,7 +102,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Closed last: after the HTTP server has drained every request.
 	defer db.Close()
 
-	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys})
+	client, err := fetch.New(fetch.Options{AllowHosts: c.allowHosts})
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --allow-host: %v", err)}
+	}
+	verifier := &openbadges.Verifier{Fetch: client}
+	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys,
+		Fetch: client, Verifier: verifier})
 	if err != nil {
 		return err
 	}
@@ -110,6 +124,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go sweepSessions(ctx, db, logger)
+	// The re-verification worker stops, finishing its round, before the
+	// database closes (defers run in reverse).
+	wctx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		if every > 0 {
+			(&web.Reverifier{Server: app, Every: every}).Run(wctx)
+		}
+	}()
+	defer func() { stopWorker(); <-workerDone }()
 	fmt.Fprintf(stdout, "Backpack is running at %s (data in %s). Press Ctrl+C to stop.\n", c.baseURL, c.data)
 	logger.Info("serving", "addr", addr, "base_url", c.baseURL, "data", c.data, "mail", mailMode(c.smtpURL))
 

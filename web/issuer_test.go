@@ -1,0 +1,146 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+
+	"backpack/openbadges"
+	"backpack/openbadges/fetch"
+)
+
+// testIssuer hosts Open Badges 2.0 assertions, their badge class, issuer
+// profile, key and image on a loopback server.
+type testIssuer struct {
+	t    testing.TB
+	srv  *httptest.Server
+	key  *rsa.PrivateKey
+	mu   sync.Mutex
+	docs map[string][]byte
+	code map[string]int
+}
+
+var (
+	issuerKeyOnce sync.Once
+	issuerKey     *rsa.PrivateKey
+)
+
+func newTestIssuer(t testing.TB) *testIssuer {
+	issuerKeyOnce.Do(func() { issuerKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
+	is := &testIssuer{t: t, key: issuerKey, docs: map[string][]byte{}, code: map[string]int{}}
+	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		is.mu.Lock()
+		b, ok := is.docs[r.URL.Path]
+		code := is.code[r.URL.Path]
+		is.mu.Unlock()
+		if code != 0 {
+			w.WriteHeader(code)
+			return
+		}
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(b)
+	}))
+	t.Cleanup(is.srv.Close)
+	u := is.srv.URL
+	der, _ := x509.MarshalPKIXPublicKey(&is.key.PublicKey)
+	is.put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": u + "/issuer",
+		"name": "Test Academy", "url": u, "email": "a@academy.test", "publicKey": u + "/key"})
+	is.put("/key", map[string]any{"id": u + "/key", "type": "CryptographicKey", "owner": u + "/issuer",
+		"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
+	is.put("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": u + "/badge",
+		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": u + "/badge.png",
+		"criteria": map[string]any{"narrative": "Wrangle **three** robots. <script>alert(1)</script>"}, "issuer": u + "/issuer", "tags": []string{"robots"}})
+	is.docs["/badge.png"] = plainPNG(t, color.RGBA{0, 120, 200, 255})
+	return is
+}
+
+func (is *testIssuer) put(path string, v any) {
+	b, ok := v.([]byte)
+	if !ok {
+		b, _ = json.Marshal(v)
+	}
+	is.mu.Lock()
+	is.docs[path] = b
+	is.mu.Unlock()
+}
+
+func (is *testIssuer) status(path string, code int) {
+	is.mu.Lock()
+	is.code[path] = code
+	is.mu.Unlock()
+}
+
+func (is *testIssuer) url(p string) string { return is.srv.URL + p }
+
+// hosted publishes a hosted assertion for email at path and returns its JSON.
+func (is *testIssuer) hosted(path, email string) []byte {
+	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
+		"recipient": map[string]any{"type": "email", "hashed": true, "salt": "s", "identity": "sha256$" + sha256Hex(strings.ToLower(email)+"s")},
+		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}}
+	b, _ := json.Marshal(a)
+	is.put(path, b)
+	return b
+}
+
+// hostedPlain is hosted with the recipient's address in clear.
+func (is *testIssuer) hostedPlain(path, email string) []byte {
+	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
+		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
+		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}}
+	b, _ := json.Marshal(a)
+	is.put(path, b)
+	return b
+}
+
+// signed returns a signed assertion (compact JWS) for email.
+func (is *testIssuer) signed(id, email string) string {
+	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(id),
+		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
+		"badge":     is.url("/badge"), "issuedOn": "2026-01-02T00:00:00Z", "verification": map[string]any{"type": "signed", "creator": is.url("/key")}}
+	b, _ := json.Marshal(a)
+	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: is.key}, nil)
+	o, err := s.Sign(b)
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	tok, _ := o.CompactSerialize()
+	return tok
+}
+
+func (is *testIssuer) config(c *Config) {
+	client, err := fetch.New(fetch.Options{AllowHosts: []string{strings.TrimPrefix(is.srv.URL, "http://")}})
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	c.Fetch = client
+	c.Verifier = &openbadges.Verifier{Fetch: client, Now: func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) }}
+}
+
+func plainPNG(t testing.TB, c color.Color) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range 16 {
+		img.Set(i, i, c)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
