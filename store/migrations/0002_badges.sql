@@ -83,3 +83,7 @@ CREATE TABLE pending_imports (
     created_at          INTEGER NOT NULL,
     UNIQUE (user_id, content_hash)
 );
+
+-- The issuer filter lists each issuer name once: a covering index lets
+-- that read the index alone instead of every badge row.
+CREATE INDEX badges_user_issuer_names ON badges(user_id, issuer_lower, issuer_name);
