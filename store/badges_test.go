@@ -75,6 +75,17 @@ func checkCounts(tb testing.TB, db *DB) {
 	if n != 0 {
 		tb.Fatalf("badge_counts is wrong for %d users", n)
 	}
+	// badge_issuers agrees with the issuers the badges name.
+	err = db.r.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM
+		(SELECT user_id, issuer_name, COUNT(*) AS n FROM badges WHERE issuer_name <> '' GROUP BY user_id, issuer_name) c
+		FULL JOIN badge_issuers k ON k.user_id = c.user_id AND k.issuer_name = c.issuer_name
+		WHERE c.n IS NOT k.n`).Scan(&n)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if n != 0 {
+		tb.Fatalf("badge_issuers is wrong for %d issuers", n)
+	}
 }
 
 func TestSaveBadgeRoundTrips(t *testing.T) {
@@ -487,7 +498,11 @@ func TestUpdateVerification(t *testing.T) {
 		b.UnreachableSince != nil || cmp.Diff([]string{"Fresh"}, b.Tags) != "" {
 		t.Fatalf("after a reachable verification: %+v", b)
 	}
-	// The search columns follow.
+	// The issuer list and the search columns follow.
+	checkCounts(t, db)
+	if iss, _ := db.Issuers(ctx, uid); cmp.Diff([]string{"New Issuer"}, iss) != "" {
+		t.Errorf("issuers after the rename: %v", iss)
+	}
 	if l, _ := db.ListBadges(ctx, uid, BadgeQuery{Search: "fresh"}); l.Total != 1 {
 		t.Errorf("search by the new tag: %d", l.Total)
 	}
@@ -671,7 +686,7 @@ func TestBadgesMigrationUpgrades(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	// Start again from 0001 alone.
-	for _, table := range []string{"pending_imports", "badge_counts", "badges", "images"} {
+	for _, table := range []string{"pending_imports", "badge_counts", "badge_issuers", "badges", "images"} {
 		if _, err := db.w.ExecContext(ctx, "DROP TABLE "+table); err != nil {
 			t.Fatal(err)
 		}

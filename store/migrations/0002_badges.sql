@@ -84,6 +84,13 @@ CREATE TABLE pending_imports (
     UNIQUE (user_id, content_hash)
 );
 
--- The issuer filter lists each issuer name once: a covering index lets
--- that read the index alone instead of every badge row.
-CREATE INDEX badges_user_issuer_names ON badges(user_id, issuer_lower, issuer_name);
+-- The issuers of each user's badges with how many badges each has, for the
+-- issuer filter: listing them costs in issuers, not badges. The store
+-- keeps it in the transactions that add, replace, re-verify and delete.
+CREATE TABLE badge_issuers (
+    user_id       INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    issuer_lower  TEXT    NOT NULL,
+    issuer_name   TEXT    NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (user_id, issuer_lower, issuer_name)
+);
