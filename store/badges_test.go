@@ -686,7 +686,7 @@ func TestBadgesMigrationUpgrades(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	// Start again from 0001 alone.
-	for _, table := range []string{"pending_imports", "badge_counts", "badge_issuers", "badges", "images"} {
+	for _, table := range []string{"pending_imports", "badge_counts", "badge_issuers", "issuer_images", "badges", "images"} {
 		if _, err := db.w.ExecContext(ctx, "DROP TABLE "+table); err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,8 @@ func (db *DB) Image(ctx context.Context, hash []byte) (contentType string, b []b
 // many it deleted.
 func (db *DB) DeleteOrphanImages(ctx context.Context, createdBefore time.Time) (int64, error) {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM images WHERE created_at < ?
-		AND NOT EXISTS (SELECT 1 FROM badges WHERE badges.image_hash = images.hash)`, unix(createdBefore))
+		AND NOT EXISTS (SELECT 1 FROM badges WHERE badges.image_hash = images.hash)
+		AND NOT EXISTS (SELECT 1 FROM issuer_images WHERE issuer_images.image_hash = images.hash)`, unix(createdBefore))
 	if err != nil {
 		return 0, fmt.Errorf("store: DeleteOrphanImages: %w", err)
 	}
@@ -95,6 +96,46 @@ func deleteImageIfUnused(ctx context.Context, tx *sql.Tx, hash []byte) error {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `DELETE FROM images WHERE hash = ?
-		AND NOT EXISTS (SELECT 1 FROM badges WHERE image_hash = ?)`, hash, hash)
+		AND NOT EXISTS (SELECT 1 FROM badges WHERE image_hash = ?)
+		AND NOT EXISTS (SELECT 1 FROM issuer_images WHERE image_hash = ?)`, hash, hash, hash)
 	return err
+}
+
+// SetIssuerImage stores an issuer's logo and records it for the issuer
+// id, in one transaction.
+func (db *DB) SetIssuerImage(ctx context.Context, issuerID, contentType string, b []byte, now time.Time) error {
+	if issuerID == "" || len(b) == 0 {
+		return nil
+	}
+	sum := sha256.Sum256(b)
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: SetIssuerImage: %w", err)
+	}
+	defer tx.Rollback()
+	if err := putImage(ctx, tx, sum[:], contentType, b, now); err != nil {
+		return fmt.Errorf("store: SetIssuerImage: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO issuer_images (issuer_id, image_hash, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (issuer_id) DO UPDATE SET image_hash = excluded.image_hash, updated_at = excluded.updated_at`,
+		issuerID, sum[:], unix(now)); err != nil {
+		return fmt.Errorf("store: SetIssuerImage: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: SetIssuerImage: commit: %w", err)
+	}
+	return nil
+}
+
+// IssuerImage returns the hash and content type of an issuer's logo.
+func (db *DB) IssuerImage(ctx context.Context, issuerID string) (hash []byte, contentType string, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT ii.image_hash, i.content_type FROM issuer_images ii
+		JOIN images i ON i.hash = ii.image_hash WHERE ii.issuer_id = ?`, issuerID).Scan(&hash, &contentType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", ErrNotFound
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("store: IssuerImage: %w", err)
+	}
+	return hash, contentType, nil
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -126,5 +127,37 @@ func TestDeleteOrphanImagesSparesRecentPuts(t *testing.T) {
 	}
 	if _, _, err := db.Image(ctx, hashOf(late)); err != nil {
 		t.Fatalf("the recent image went: %v", err)
+	}
+}
+
+func TestIssuerImages(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	if _, _, err := db.IssuerImage(ctx, "https://issuer.test/"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("no logo yet: %v", err)
+	}
+	logo := []byte("\x89PNG\r\n\x1a\nlogo")
+	if err := db.SetIssuerImage(ctx, "https://issuer.test/", "image/png", logo, now); err != nil {
+		t.Fatal(err)
+	}
+	hash, ct, err := db.IssuerImage(ctx, "https://issuer.test/")
+	sum := sha256.Sum256(logo)
+	if err != nil || ct != "image/png" || !bytes.Equal(hash, sum[:]) {
+		t.Fatalf("IssuerImage = %x %q %v", hash, ct, err)
+	}
+	// A logo is not an orphan: cleaning up keeps it.
+	if _, err := db.DeleteOrphanImages(ctx, now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := db.Image(ctx, hash); err != nil || !bytes.Equal(b, logo) {
+		t.Fatalf("logo deleted as an orphan: %v", err)
+	}
+	// A new logo replaces the old one.
+	logo2 := []byte("\x89PNG\r\n\x1a\nlogo2")
+	db.SetIssuerImage(ctx, "https://issuer.test/", "image/png", logo2, now)
+	hash2, _, _ := db.IssuerImage(ctx, "https://issuer.test/")
+	if bytes.Equal(hash, hash2) {
+		t.Fatal("logo not replaced")
 	}
 }

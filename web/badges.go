@@ -159,6 +159,9 @@ func (s *Server) badge(c echo.Context) error {
 		v.Warnings = append(v.Warnings, w.Message)
 	}
 	v.Downloads = downloads(b, ct)
+	if hash, ict, err := s.cfg.Store.IssuerImage(c.Request().Context(), ob.Issuer.ID); err == nil {
+		v.Issuer.ImageURL = imageURL(hash, ict)
+	}
 	return s.render(c, http.StatusOK, templates.BadgeDetailPage(s.base(c, ob.Name), v))
 }
 

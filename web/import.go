@@ -209,6 +209,9 @@ func (s *Server) importOne(ctx context.Context, userID int64, ids []openbadges.I
 	}
 	res.Outcome = string(outcome)
 	res.BadgeURL = fmt.Sprintf("/badges/%d", id)
+	if outcome != store.Duplicate {
+		s.keepIssuerImage(ctx, rep.Badge.Issuer)
+	}
 	switch outcome {
 	case store.Added:
 		res.Message = "Added to your backpack."
@@ -347,28 +350,60 @@ func (s *Server) storedBadge(ctx context.Context, userID int64, it importItem, r
 // client). Only PNG and SVG are kept; the store saves it with the badge, in
 // one transaction. A missing image is not an error.
 func (s *Server) badgeImage(ctx context.Context, it importItem, rep *openbadges.Report) ([]byte, string) {
+	if ct := imageType(it.data); ct != "" {
+		return it.data, ct
+	}
+	if rep.Badge.Image == "" {
+		return nil, ""
+	}
+	return s.fetchImage(ctx, rep.Badge.Image)
+}
+
+// keepIssuerImage stores the issuer's logo (a data: URI or fetched once
+// through the guarded client) so pages never link to the issuer's server.
+func (s *Server) keepIssuerImage(ctx context.Context, iss openbadges.Issuer) {
+	if iss.ID == "" || iss.Image == "" {
+		return
+	}
+	img, ct := s.fetchImage(ctx, iss.Image)
+	if img == nil {
+		return
+	}
+	if err := s.cfg.Store.SetIssuerImage(ctx, iss.ID, ct, img, s.now()); err != nil {
+		s.log.Warn("import: issuer image", "err", err)
+	}
+}
+
+// fetchImage reads a PNG or SVG named by a data: URI or a URL.
+func (s *Server) fetchImage(ctx context.Context, src string) ([]byte, string) {
 	var img []byte
-	if f, ok := bake.Sniff(it.data); ok && (f == bake.PNG || f == bake.SVG) {
-		img = it.data
-	} else if src := rep.Badge.Image; strings.HasPrefix(src, "data:") {
+	if strings.HasPrefix(src, "data:") {
 		img = decodeDataURI(src)
-	} else if src != "" && s.cfg.Fetch != nil {
+	} else if s.cfg.Fetch != nil {
 		fctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		resp, err := s.cfg.Fetch.Get(fctx, src, "image/png, image/svg+xml", fetch.ImageLimit)
 		if err == nil && resp.Err() == nil {
 			img = resp.Body
 		} else if err != nil {
-			s.log.Info("import: badge image not fetched", "err", err)
+			s.log.Info("import: image not fetched", "err", err)
 		}
 	}
-	switch f, _ := bake.Sniff(img); f {
-	case bake.PNG:
-		return img, "image/png"
-	case bake.SVG:
-		return img, "image/svg+xml"
+	if ct := imageType(img); ct != "" {
+		return img, ct
 	}
 	return nil, ""
+}
+
+// imageType is the content type of a PNG or SVG image, or "".
+func imageType(b []byte) string {
+	switch f, _ := bake.Sniff(b); f {
+	case bake.PNG:
+		return "image/png"
+	case bake.SVG:
+		return "image/svg+xml"
+	}
+	return ""
 }
 
 // decodeDataURI decodes a base64 data: URI of a PNG or SVG image.

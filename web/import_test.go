@@ -219,6 +219,14 @@ func TestBadgePageAndActions(t *testing.T) {
 	if img == "" {
 		t.Fatal("no stored image on the badge page")
 	}
+	if n := p.doc.Find(`img[src^="/img/"]`).Length(); n != 2 {
+		t.Fatalf("%d stored images on the badge page, want the badge's and the issuer's", n)
+	}
+	p.doc.Find(`img`).Each(func(_ int, s *goquerySelection) {
+		if src := s.AttrOr("src", ""); !strings.HasPrefix(src, "/") {
+			t.Errorf("image from another origin: %s", src)
+		}
+	})
 	ip := alice.get(img)
 	wantStatus(t, ip, http.StatusOK)
 	if csp := ip.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "sandbox") || ip.Header.Get("X-Content-Type-Options") != "nosniff" ||

@@ -61,13 +61,14 @@ func newTestIssuer(t testing.TB) *testIssuer {
 	u := is.srv.URL
 	der, _ := x509.MarshalPKIXPublicKey(&is.key.PublicKey)
 	is.put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": u + "/issuer",
-		"name": "Test Academy", "url": u, "email": "a@academy.test", "publicKey": u + "/key"})
+		"name": "Test Academy", "url": u, "email": "a@academy.test", "publicKey": u + "/key", "image": u + "/logo.png"})
 	is.put("/key", map[string]any{"id": u + "/key", "type": "CryptographicKey", "owner": u + "/issuer",
 		"publicKeyPem": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))})
 	is.put("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": u + "/badge",
 		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": u + "/badge.png",
 		"criteria": map[string]any{"narrative": "Wrangle **three** robots. <script>alert(1)</script>"}, "issuer": u + "/issuer", "tags": []string{"robots"}})
 	is.docs["/badge.png"] = plainPNG(t, color.RGBA{0, 120, 200, 255})
+	is.docs["/logo.png"] = plainPNG(t, color.RGBA{200, 20, 20, 255})
 	return is
 }
 

@@ -94,3 +94,11 @@ CREATE TABLE badge_issuers (
     n             INTEGER NOT NULL,
     PRIMARY KEY (user_id, issuer_lower, issuer_name)
 );
+
+-- Each issuer's logo, by issuer id, shared by everyone's badges of that
+-- issuer (the latest verified badge's issuer data sets it).
+CREATE TABLE issuer_images (
+    issuer_id   TEXT    PRIMARY KEY,
+    image_hash  BLOB    NOT NULL REFERENCES images(hash),
+    updated_at  INTEGER NOT NULL
+);
