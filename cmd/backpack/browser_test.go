@@ -11,18 +11,27 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"backpack/openbadges/bake"
 	"backpack/web/browsertest"
 )
 
@@ -69,6 +78,13 @@ var browserRunningRE = regexp.MustCompile(`Backpack is running at (http://127\.0
 // browser closes.
 func newBrowserApp(t *testing.T) *browserApp {
 	t.Helper()
+	return newBrowserAppArgs(t)
+}
+
+// newBrowserAppArgs is newBrowserApp with more arguments for "serve", such
+// as --allow-host.
+func newBrowserAppArgs(t *testing.T, serveArgs ...string) *browserApp {
+	t.Helper()
 	ctx := browsertest.New(t)
 	a := &browserApp{t: t, ctx: ctx, stdout: &browserLog{}, stderr: &browserLog{}, failedPages: map[string]bool{}}
 
@@ -78,8 +94,8 @@ func newBrowserApp(t *testing.T) *browserApp {
 	var runErr error
 	go func() {
 		defer close(done)
-		runErr = run(srvCtx, []string{"serve", "--addr", "127.0.0.1:0", "--data", data},
-			func(string) string { return "" }, a.stdout, a.stderr)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, serveArgs...)
+		runErr = run(srvCtx, args, func(string) string { return "" }, a.stdout, a.stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -814,4 +830,677 @@ func TestBrowserScreenshots(t *testing.T) {
 	shoot("settings")
 	a.open("/nope")
 	shoot("error")
+}
+
+// browserIssuer hosts Open Badges 2.0 hosted assertions, their badge class,
+// issuer profile and image on a loopback server, for the badge tests. Start
+// the app with --allow-host issuer.hostPort() so that it may fetch them.
+type browserIssuer struct {
+	t    *testing.T
+	srv  *httptest.Server
+	mu   sync.Mutex
+	docs map[string]browserDoc
+}
+
+type browserDoc struct {
+	contentType string
+	body        []byte
+}
+
+func newBrowserIssuer(t *testing.T) *browserIssuer {
+	t.Helper()
+	is := &browserIssuer{t: t, docs: map[string]browserDoc{}}
+	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		is.mu.Lock()
+		d, ok := is.docs[r.URL.Path]
+		is.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", d.contentType)
+		w.Write(d.body)
+	}))
+	t.Cleanup(is.srv.Close)
+	u := is.srv.URL
+	is.putJSON("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": u + "/issuer",
+		"name": "Test Academy", "url": u, "email": "badges@academy.test"})
+	is.putJSON("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": u + "/badge",
+		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": u + "/badge.png",
+		"criteria": map[string]any{"narrative": "Wrangle **three** robots."}, "issuer": u + "/issuer", "tags": []string{"robots"}})
+	is.put("/badge.png", "image/png", browserPNG(t, color.RGBA{0, 120, 200, 255}))
+	return is
+}
+
+func (is *browserIssuer) put(path, contentType string, body []byte) {
+	is.mu.Lock()
+	is.docs[path] = browserDoc{contentType, body}
+	is.mu.Unlock()
+}
+
+func (is *browserIssuer) putJSON(path string, v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		is.t.Fatal(err)
+	}
+	is.put(path, "application/json", b)
+	return b
+}
+
+func (is *browserIssuer) url(path string) string { return is.srv.URL + path }
+
+// hostPort is the issuer's HOST:PORT, for --allow-host.
+func (is *browserIssuer) hostPort() string { return strings.TrimPrefix(is.srv.URL, "http://") }
+
+// assertion publishes a hosted assertion at path, issued to email in clear,
+// and returns its JSON.
+func (is *browserIssuer) assertion(path, email string) []byte {
+	return is.putJSON(path, map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
+		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
+		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}})
+}
+
+// baked publishes a hosted assertion for email at path and bakes it into
+// img (a PNG or an SVG).
+func (is *browserIssuer) baked(img []byte, path, email string) []byte {
+	is.t.Helper()
+	b, err := bake.Bake(img, bake.OB2, string(is.assertion(path, email)))
+	if err != nil {
+		is.t.Fatalf("bake %s: %v", path, err)
+	}
+	return b
+}
+
+// browserPNG is a small PNG with a diagonal line of colour c.
+func browserPNG(t *testing.T, c color.Color) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for i := range 16 {
+		img.Set(i, i, c)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// browserSVG is a harmless SVG badge image.
+const browserSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">` +
+	`<circle cx="32" cy="32" r="30" fill="#2a7"/></svg>`
+
+// browserFile is a file to drop on the page.
+type browserFile struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Data []byte `json:"data"` // base64 in JSON, decoded in the page with atob
+}
+
+// writeBrowserFiles writes the files to a new temporary folder, as a user
+// would have them on disk, and reads them back.
+func writeBrowserFiles(t *testing.T, files []browserFile) []browserFile {
+	t.Helper()
+	dir := t.TempDir()
+	out := make([]browserFile, len(files))
+	for i, f := range files {
+		p := filepath.Join(dir, f.Name)
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = browserFile{Name: f.Name, Type: f.Type, Data: b}
+	}
+	return out
+}
+
+// browserDropJS drops files on an element: it builds a DataTransfer of File
+// objects and dispatches dragenter, dragover and drop on the element, as a
+// drag from the desktop would. (chromedp cannot drag files from the
+// system.) It returns whether the page took the drop (called
+// preventDefault). It runs through the DevTools protocol, which the page's
+// Content-Security-Policy does not block.
+const browserDropJS = `((sel, files) => {
+	const el = document.querySelector(sel);
+	if (!el) throw new Error("no element matches " + sel);
+	const dt = new DataTransfer();
+	for (const f of files) {
+		const bin = atob(f.data);
+		const bytes = new Uint8Array(bin.length);
+		for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+		dt.items.add(new File([bytes], f.name, {type: f.type}));
+	}
+	const r = el.getBoundingClientRect();
+	const at = {clientX: r.left + r.width / 2, clientY: r.top + r.height / 2};
+	for (const type of ["dragenter", "dragover"]) {
+		el.dispatchEvent(new DragEvent(type, {dataTransfer: dt, bubbles: true, cancelable: true, ...at}));
+	}
+	return !el.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true, ...at}));
+})(%s, %s)`
+
+// drop drops files on the element that matches sel and fails the test
+// when the page does not take them.
+func (a *browserApp) drop(sel string, files []browserFile) {
+	a.t.Helper()
+	js, err := json.Marshal(files)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	q, _ := json.Marshal(sel)
+	if taken := browserEval[bool](a.t, a.ctx, fmt.Sprintf(browserDropJS, q, js)); !taken {
+		a.t.Fatalf("drop on %s: the page did not take the files", sel)
+	}
+}
+
+// waitJS evaluates the JavaScript expression cond in the page until it is
+// true, and fails the test when it is not within timeout. (chromedp.Poll
+// compiles its predicate with new Function, which the app's
+// Content-Security-Policy forbids.)
+func (a *browserApp) waitJS(what, cond string, timeout time.Duration) {
+	a.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		if browserEval[bool](a.t, a.ctx, "!!("+cond+")") {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("%s: not within %v (%s)", what, timeout, cond)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// browserResult is one import result that the page shows.
+type browserResult struct {
+	Item    string `json:"item"`
+	Outcome string `json:"outcome"`
+	Name    string `json:"name"` // the badge's name, when not the item
+	Message string `json:"message"`
+	Link    string `json:"link"` // the View badge link, if any
+}
+
+// browserResultsJS lists the import results inside the element sel.
+const browserResultsJS = `[...document.querySelectorAll(%s + " [data-testid=import-result]")].map((li) => ({
+	item: (li.querySelector(".item") || {}).textContent || "",
+	outcome: li.getAttribute("data-outcome") || "",
+	name: ((li.querySelector(".badge-name") || {}).textContent || "").trim(),
+	message: ((li.querySelector(".message") || {}).textContent || "").trim(),
+	link: (li.querySelector("a[href^='/badges/']") || {getAttribute: () => ""}).getAttribute("href"),
+}))`
+
+func (a *browserApp) results(sel string) []browserResult {
+	a.t.Helper()
+	q, _ := json.Marshal(sel)
+	return browserEval[[]browserResult](a.t, a.ctx, fmt.Sprintf(browserResultsJS, q))
+}
+
+// waitUploads waits until #progress shows n results and no upload runs,
+// and returns the results.
+func (a *browserApp) waitUploads(n int) []browserResult {
+	a.t.Helper()
+	a.waitJS(fmt.Sprintf("%d upload results", n), fmt.Sprintf(
+		`document.querySelectorAll("#progress > [data-testid=import-result]").length >= %d && !document.querySelector("#progress .uploading")`, n),
+		30*time.Second)
+	rs := a.results("#progress")
+	if len(rs) != n {
+		a.t.Fatalf("upload results: %d, want %d: %+v", len(rs), n, rs)
+	}
+	return rs
+}
+
+// requireOutcomes fails the test unless the results are for the items, in
+// order, each with its outcome.
+func (a *browserApp) requireOutcomes(what string, rs []browserResult, itemOutcome ...string) {
+	a.t.Helper()
+	if len(rs) != len(itemOutcome)/2 {
+		a.t.Fatalf("%s: %d results, want %d: %+v", what, len(rs), len(itemOutcome)/2, rs)
+	}
+	for i, r := range rs {
+		item, outcome := itemOutcome[2*i], itemOutcome[2*i+1]
+		if r.Item != item || r.Outcome != outcome {
+			a.t.Errorf("%s: result %d is %q %s (%s), want %q %s", what, i+1, r.Item, r.Outcome, r.Message, item, outcome)
+		}
+	}
+}
+
+// count returns how many elements match sel now.
+func (a *browserApp) count(sel string) int {
+	a.t.Helper()
+	q, _ := json.Marshal(sel)
+	return browserEval[int](a.t, a.ctx, fmt.Sprintf("document.querySelectorAll(%s).length", q))
+}
+
+func TestBrowserDropThreeFiles(t *testing.T) {
+	t.Parallel()
+	is := newBrowserIssuer(t)
+	a := newBrowserAppArgs(t, "--allow-host", is.hostPort())
+	const email = "fay@example.com"
+	a.newConfirmedUser(email)
+
+	files := writeBrowserFiles(t, []browserFile{
+		{"robot one.png", "image/png", is.baked(browserPNG(t, color.RGBA{200, 0, 0, 255}), "/a/1", email)},
+		{"robot-two.png", "image/png", is.baked(browserPNG(t, color.RGBA{0, 160, 0, 255}), "/a/2", email)},
+		{"robot-three.svg", "image/svg+xml", is.baked([]byte(browserSVG), "/a/3", email)},
+	})
+
+	if status := a.open("/badges/new"); status != 200 {
+		t.Fatalf("/badges/new: status %d", status)
+	}
+	// app.js shows the drop zone.
+	if err := browsertest.WaitVisible(a.ctx, "#dropzone"); err != nil {
+		t.Fatal(err)
+	}
+	a.drop("#dropzone", files)
+	a.waitJS("three dropped files listed", `document.querySelectorAll("#dropzone .dropped-files li").length === 3`, 10*time.Second)
+	listed := browserEval[[]string](t, a.ctx, `[...document.querySelectorAll("#dropzone .dropped-files li")].map((li) => li.firstChild.textContent.trim())`)
+	for i, f := range files {
+		if i >= len(listed) || listed[i] != f.Name {
+			t.Errorf("dropped files listed as %q, want the names of %d files in order", listed, len(files))
+			break
+		}
+	}
+	if a.exists("#dropzone.dragover") {
+		t.Error("the drop zone still looks dragged over after the drop")
+	}
+
+	if err := browsertest.Click(a.ctx, "[data-testid=add-submit]"); err != nil {
+		t.Fatal(err)
+	}
+	rs := a.waitUploads(3)
+	a.requireOutcomes("drop three files", rs, "robot one.png", "added", "robot-two.png", "added", "robot-three.svg", "added")
+	for _, r := range rs {
+		if !regexp.MustCompile(`^/badges/\d+$`).MatchString(r.Link) {
+			t.Errorf("result %q: View badge link %q", r.Item, r.Link)
+		}
+		// As on the server's results page, the result names the badge.
+		if r.Name != "Robot Wrangler" {
+			t.Errorf("result %q names the badge %q, want Robot Wrangler", r.Item, r.Name)
+		}
+	}
+	if a.count("#dropzone .dropped-files li") != 0 {
+		t.Error("the drop zone still lists the files after sending them")
+	}
+	if browserEval[bool](t, a.ctx, `document.querySelector("[data-testid=add-submit]").disabled`) {
+		t.Error("the submit button stays disabled after the uploads")
+	}
+
+	// The backpack shows the three badges, each with its own image.
+	a.open("/badges")
+	if n := a.count("[data-testid=badge-grid] [data-testid=badge-card]"); n != 3 {
+		t.Fatalf("/badges shows %d badge cards, want 3", n)
+	}
+	if got := a.text(".page-head .count"); !strings.Contains(got, "3 badges") {
+		t.Errorf("badge count %q, want 3 badges", got)
+	}
+	srcs := browserEval[[]string](t, a.ctx, `[...document.querySelectorAll("[data-testid=badge-card] img.badge-img")].map((i) => i.getAttribute("src")).sort()`)
+	var pngs, svgs int
+	seen := map[string]bool{}
+	for _, s := range srcs {
+		seen[s] = true
+		switch {
+		case regexp.MustCompile(`^/img/[0-9a-f]{64}\.png$`).MatchString(s):
+			pngs++
+		case regexp.MustCompile(`^/img/[0-9a-f]{64}\.svg$`).MatchString(s):
+			svgs++
+		}
+	}
+	if pngs != 2 || svgs != 1 || len(seen) != 3 {
+		t.Errorf("badge images %q, want two PNGs and one SVG, all different", srcs)
+	}
+	a.waitJS("badge images loaded", `[...document.querySelectorAll("[data-testid=badge-card] img.badge-img")].every((i) => i.complete && i.naturalWidth > 0)`, 10*time.Second)
+	a.requireNoConsoleErrors()
+}
+
+// browserEvilSVG is a badge image that tries to run script in every way an
+// SVG can: an onload attribute, a script element that also calls back to
+// the app, and an HTML iframe with a javascript: URL. Its title is what
+// document.title must stay.
+const browserEvilSVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64" onload="document.title='pwned'">` +
+	`<title>Harmless badge</title>` +
+	`<script>document.title='pwned2'; fetch('/settings'); console.log('pwned script ran')</script>` +
+	`<foreignObject width="64" height="64"><iframe xmlns="http://www.w3.org/1999/xhtml" src="javascript:parent.document.title='pwned3'"></iframe></foreignObject>` +
+	`<circle cx="32" cy="32" r="30" fill="#2a7"/></svg>`
+
+// requestLog records the requests that the tab sends.
+type requestLog struct {
+	mu   sync.Mutex
+	urls []string
+}
+
+func (l *requestLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.urls...)
+}
+
+// watchRequests records the URL of every request that the tab sends from
+// now until the test ends.
+func (a *browserApp) watchRequests() *requestLog {
+	a.t.Helper()
+	ctx, cancel := context.WithCancel(a.ctx)
+	l := &requestLog{}
+	done := make(chan struct{})
+	events := chromedp.Events(ctx, network.RequestWillBeSent) // subscribes now
+	go func() {
+		defer close(done)
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			l.mu.Lock()
+			l.urls = append(l.urls, ev.Request.URL)
+			l.mu.Unlock()
+		}
+	}()
+	a.t.Cleanup(func() { cancel(); <-done })
+	return l
+}
+
+func TestBrowserSVGScriptDoesNotRun(t *testing.T) {
+	t.Parallel()
+	is := newBrowserIssuer(t)
+	a := newBrowserAppArgs(t, "--allow-host", is.hostPort())
+	const email = "gil@example.com"
+	a.newConfirmedUser(email)
+
+	// Import the SVG with the file input.
+	evil := is.baked([]byte(browserEvilSVG), "/a/evil", email)
+	for _, s := range []string{`onload="document.title='pwned'"`, "<script>", "<foreignObject"} {
+		if !bytes.Contains(evil, []byte(s)) {
+			t.Fatalf("the baked SVG lost %s", s)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "evil.svg")
+	if err := os.WriteFile(path, evil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.open("/badges/new")
+	if err := chromedp.Do(a.ctx, chromedp.SetUploadFiles(chromedp.CSS("#f-files"), []string{path})); err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Click(a.ctx, "[data-testid=add-submit]"); err != nil {
+		t.Fatal(err)
+	}
+	a.requireOutcomes("import evil.svg", a.waitUploads(1), "evil.svg", "added")
+
+	// The list shows it as an <img> only: no inline SVG, no handlers.
+	a.open("/badges")
+	src := browserEval[string](t, a.ctx, `(document.querySelector("[data-testid=badge-card] img.badge-img") || {getAttribute: () => ""}).getAttribute("src")`)
+	if !regexp.MustCompile(`^/img/[0-9a-f]{64}\.svg$`).MatchString(src) {
+		t.Fatalf("badge image %q, want /img/HASH.svg", src)
+	}
+	if n := a.count("main svg, main foreignObject, main iframe, main [onload]"); n != 0 {
+		t.Errorf("the badge list has %d inline svg, foreignObject, iframe or onload elements", n)
+	}
+	if n := a.count("script:not([src])"); n != 0 {
+		t.Errorf("the badge list has %d inline scripts", n)
+	}
+	if html := browserEval[string](t, a.ctx, `document.documentElement.outerHTML`); strings.Contains(html, "pwned") {
+		t.Error("the badge list contains the SVG's script")
+	}
+	a.waitJS("the SVG as an image", `(() => { const i = document.querySelector("[data-testid=badge-card] img.badge-img"); return i.complete && i.naturalWidth > 0; })()`, 10*time.Second)
+	if title := browserEval[string](t, a.ctx, `document.title`); strings.Contains(title, "pwned") {
+		t.Errorf("badge list title %q", title)
+	}
+
+	// Open the image itself, as a link to it would: the browser renders the
+	// SVG as a document, where its script would run on the app's origin if
+	// the server let it.
+	reqs := a.watchRequests()
+	resp, err := chromedp.Run(a.ctx, chromedp.NavigateResponse(a.url+src))
+	if err != nil {
+		t.Fatalf("open %s: %v", src, err)
+	}
+	if resp.Status != 200 || resp.MimeType != "image/svg+xml" {
+		t.Fatalf("%s: status %d, type %s", src, resp.Status, resp.MimeType)
+	}
+	if csp := fmt.Sprint(resp.Headers["Content-Security-Policy"]); !strings.Contains(csp, "sandbox") {
+		t.Errorf("%s: Content-Security-Policy %q without sandbox", src, csp)
+	}
+	if err := chromedp.Do(a.ctx, chromedp.WaitReady(chromedp.CSS("svg"))); err != nil {
+		t.Fatal(err)
+	}
+	a.waitJS("the SVG document loaded", `document.readyState === "complete"`, 10*time.Second)
+	if got := browserEval[string](t, a.ctx, `document.documentElement.localName + " " + (document.querySelector("script") ? "with script" : "")`); got != "svg with script" {
+		t.Fatalf("the image page is %q, want the SVG as served", got)
+	}
+	if title := browserEval[string](t, a.ctx, `document.title`); title != "Harmless badge" {
+		t.Errorf("the SVG's script ran: document.title is %q", title)
+	}
+
+	// Every request the SVG could have made comes before the request of the
+	// next page: load it, then look.
+	a.open("/badges")
+	var next bool
+	for _, u := range reqs.all() {
+		next = next || u == a.url+"/badges"
+	}
+	if !next {
+		t.Fatalf("the request of /badges was not seen: %q", reqs.all())
+	}
+	for _, u := range reqs.all() {
+		if u == a.url+src || u == a.url+"/badges" || strings.HasPrefix(u, a.url+"/static/") || strings.HasPrefix(u, a.url+"/img/") {
+			continue
+		}
+		t.Errorf("request to %s after opening the SVG", u)
+	}
+	var blocked bool
+	for _, m := range browsertest.ConsoleMessages(a.ctx) {
+		if strings.Contains(m.Text, "pwned") {
+			t.Errorf("the SVG's script wrote to the console: %s", m)
+		}
+		blocked = blocked || strings.Contains(m.Text, "sandboxed") || strings.Contains(m.Text, "Content Security Policy")
+		t.Logf("console: %s (%s)", m, m.URL)
+	}
+	if !blocked {
+		t.Log("the browser reported no blocked script (it may not log it)")
+	}
+
+	// The detail page shows the image as an <img> too.
+	link := browserEval[string](t, a.ctx, `document.querySelector("[data-testid=badge-card] a.card-link").getAttribute("href")`)
+	if status := a.open(link); status != 200 {
+		t.Fatalf("%s: status %d", link, status)
+	}
+	if got := browserEval[string](t, a.ctx, `(document.querySelector("[data-testid=badge-detail] img.badge-img") || {getAttribute: () => ""}).getAttribute("src")`); got != src {
+		t.Errorf("detail page image %q, want %q", got, src)
+	}
+	if n := a.count("main svg, main foreignObject, main iframe, main [onload]"); n != 0 {
+		t.Errorf("the detail page has %d inline svg, foreignObject, iframe or onload elements", n)
+	}
+
+	// The control: the same SVG from a server without Backpack's headers
+	// runs its script, so the checks above would see it.
+	is.put("/evil.svg", "image/svg+xml", []byte(browserEvilSVG))
+	is.put("/settings", "text/plain", []byte("ok"))
+	if err := browsertest.Navigate(a.ctx, is.url("/evil.svg")); err != nil {
+		t.Fatal(err)
+	}
+	a.waitJS("the control SVG loaded", `document.readyState === "complete"`, 10*time.Second)
+	if title := browserEval[string](t, a.ctx, `document.title`); !strings.HasPrefix(title, "pwned") {
+		t.Errorf("control: the SVG's script did not run without the sandbox (title %q): the test cannot see it run", title)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(reqs.all(), is.url("/settings")) {
+		if time.Now().After(deadline) {
+			t.Errorf("control: no request to %s seen: %q", is.url("/settings"), reqs.all())
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestBrowserBadgePagesAccessibility(t *testing.T) {
+	t.Parallel()
+	is := newBrowserIssuer(t)
+	a := newBrowserAppArgs(t, "--allow-host", is.hostPort())
+	const email = "hal@example.com"
+	a.newConfirmedUser(email)
+	if !a.exists("[data-testid=empty-backpack]") {
+		t.Fatal("no empty backpack after signing in")
+	}
+	a.checkPage("empty backpack")
+
+	if status := a.open("/badges/new"); status != 200 {
+		t.Fatalf("/badges/new: status %d", status)
+	}
+	if err := browsertest.WaitVisible(a.ctx, "#dropzone"); err != nil {
+		t.Fatal(err)
+	}
+	a.checkPage("add-badges form")
+
+	// URLs alone are posted by the form itself (app.js sends only files):
+	// the server's results page, with one result of each kind.
+	is.assertion("/a/1", email)
+	is.assertion("/a/other", "someone.else@example.com")
+	a.fill("#f-urls", is.url("/a/1")+"\n"+is.url("/a/other")+"\n"+is.url("/a/missing"))
+	if status := a.submit("[data-testid=add-submit]"); status != 200 {
+		t.Fatalf("post URLs: status %d", status)
+	}
+	a.requireOutcomes("post URLs", a.results("[data-testid=import-results]"),
+		is.url("/a/1"), "added", is.url("/a/other"), "pending", is.url("/a/missing"), "rejected")
+	if !a.exists("[data-testid=import-results] [data-testid=add-email]") {
+		t.Error("post URLs: the pending result offers no button to add the address")
+	}
+	a.checkPage("add-badges form with the server's results")
+
+	// Files go one by one through app.js: its results in #progress.
+	files := writeBrowserFiles(t, []browserFile{
+		{"new.png", "image/png", is.baked(browserPNG(t, color.RGBA{200, 0, 0, 255}), "/a/2", email)},
+		{"again.svg", "image/svg+xml", is.baked([]byte(browserSVG), "/a/1", email)},
+		{"not-a-badge.png", "image/png", browserPNG(t, color.Black)},
+		{"other.png", "image/png", is.baked(browserPNG(t, color.RGBA{0, 0, 200, 255}), "/a/other2", "someone.else@example.com")},
+	})
+	a.drop("#dropzone", files)
+	a.waitJS("dropped files listed", `document.querySelectorAll("#dropzone .dropped-files li").length === 4`, 10*time.Second)
+	a.checkPage("add-badges form with dropped files")
+	if err := browsertest.Click(a.ctx, "[data-testid=add-submit]"); err != nil {
+		t.Fatal(err)
+	}
+	a.requireOutcomes("upload files", a.waitUploads(4),
+		"new.png", "added", "again.svg", "duplicate", "not-a-badge.png", "rejected", "other.png", "pending")
+	if a.exists("[data-testid=import-results]") {
+		t.Error("the results of the last post stay beside the new ones")
+	}
+	a.checkPage("add-badges form with upload results")
+
+	// The backpack with badges, filters and pending imports.
+	a.open("/badges")
+	if n := a.count("[data-testid=badge-card]"); n != 2 {
+		t.Errorf("/badges: %d badge cards, want 2", n)
+	}
+	if n := a.count("[data-testid=pending-import]"); n != 2 {
+		t.Errorf("/badges: %d pending imports, want 2", n)
+	}
+	a.checkPage("backpack with badges")
+
+	// One badge, with its verification report open too.
+	link := browserEval[string](t, a.ctx, `document.querySelector("[data-testid=badge-card] a.card-link").getAttribute("href")`)
+	if status := a.open(link); status != 200 {
+		t.Fatalf("%s: status %d", link, status)
+	}
+	if !a.exists("[data-testid=badge-detail]") {
+		t.Fatalf("%s: no badge detail", link)
+	}
+	a.checkPage("badge detail")
+	if err := browsertest.Click(a.ctx, "[data-testid=verification-report] summary"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitJS("verification report open", `document.querySelector("[data-testid=verification-report]").open`, 5*time.Second)
+	a.checkPage("badge detail with the verification report")
+	a.requireNoConsoleErrors()
+}
+
+// tabTo presses Tab until the focused element matches sel, at most max
+// times, and returns it.
+func (a *browserApp) tabTo(sel string, max int) browserFocus {
+	a.t.Helper()
+	q, _ := json.Marshal(sel)
+	var seen []string
+	for range max {
+		a.press("\t")
+		if browserEval[bool](a.t, a.ctx, fmt.Sprintf("document.activeElement.matches(%s)", q)) {
+			return a.focus()
+		}
+		f := a.focus()
+		seen = append(seen, f.Tag+"#"+f.ID+" "+strings.Join(strings.Fields(f.Text), " "))
+	}
+	a.t.Fatalf("%d presses of Tab did not reach %s; focused in turn: %q", max, sel, seen)
+	return browserFocus{}
+}
+
+func TestBrowserAddBadgesKeyboard(t *testing.T) {
+	t.Parallel()
+	a := newBrowserApp(t)
+	const email = "ida@example.com"
+	a.newConfirmedUser(email)
+	a.open("/badges/new")
+	if err := browsertest.WaitVisible(a.ctx, "#dropzone"); err != nil {
+		t.Fatal(err)
+	}
+
+	// From the top of the page, Tab reaches each field and the button in
+	// order, each with a visible focus indicator.
+	for _, c := range []struct{ what, sel string }{
+		{"the file input", "#f-files"},
+		{"the URLs field", "#f-urls"},
+		{"the paste field", "#f-text"},
+		{"the Add badges button", "[data-testid=add-submit]"},
+	} {
+		f := a.tabTo(c.sel, 15)
+		a.requireFocusIndicator(c.what, f)
+		if f.Bottom <= f.Top {
+			t.Errorf("%s is focused but not shown: %+v", c.what, f)
+		}
+	}
+
+	// Dropped files get a Remove button each, in the tab order between the
+	// file input and the URLs; removing one puts the focus back on the file
+	// input.
+	a.drop("#dropzone", []browserFile{
+		{"one.png", "image/png", browserPNG(t, color.Black)},
+		{"two.png", "image/png", browserPNG(t, color.White)},
+	})
+	a.waitJS("dropped files listed", `document.querySelectorAll("#dropzone .dropped-files li").length === 2`, 10*time.Second)
+	if err := chromedp.Do(a.ctx, chromedp.Focus(chromedp.CSS("#f-files"))); err != nil {
+		t.Fatal(err)
+	}
+	f := a.tabTo("#dropzone button", 1)
+	if !strings.HasPrefix(f.Text, "Remove") || !strings.Contains(browserEval[string](t, a.ctx, `document.activeElement.textContent`), "one.png") {
+		t.Errorf("Tab from the file input focuses %+v, want the Remove button of one.png", f)
+	}
+	a.requireFocusIndicator("the Remove button", f)
+	a.press("\r")
+	a.waitJS("one file left", `document.querySelectorAll("#dropzone .dropped-files li").length === 1`, 5*time.Second)
+	if got := browserEval[string](t, a.ctx, `document.querySelector("#dropzone .dropped-files li").firstChild.textContent.trim()`); got != "two.png" {
+		t.Errorf("after removing one.png the list shows %q", got)
+	}
+	f = a.focus()
+	if f.ID != "f-files" {
+		t.Errorf("after Remove the focus is on %+v, want the file input", f)
+	}
+	a.requireFocusIndicator("the file input after Remove", f)
+
+	// Enter on the button sends the file; the focus is not lost on the way.
+	a.tabTo("[data-testid=add-submit]", 10)
+	a.press("\r")
+	a.requireOutcomes("send with the keyboard", a.waitUploads(1), "two.png", "rejected")
+	// The button is disabled while the files upload, which takes the focus
+	// away from it; app.js gives it back.
+	if f = a.focus(); f.Tag != "button" || f.Text != "Add badges" {
+		t.Errorf("after the upload the focus is on %s#%s %q, want the Add badges button", f.Tag, f.ID, shortText(f.Text))
+	} else {
+		a.requireFocusIndicator("the Add badges button after the upload", f)
+	}
+	a.requireNoConsoleErrors()
+}
+
+// shortText is s on one line, cut to 60 bytes.
+func shortText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return s
 }

@@ -74,6 +74,10 @@
     pill.appendChild(document.createTextNode(" " + labels[o]));
     what.appendChild(document.createTextNode(" "));
     what.appendChild(pill);
+    if (r.name && r.name !== r.item) {
+      what.appendChild(el("br"));
+      what.appendChild(el("span", "badge-name", r.name));
+    }
     if (r.message) what.appendChild(el("p", "message", r.message));
     li.appendChild(what);
     var actions = el("div", "actions");
@@ -174,10 +178,14 @@
     input.value = "";
     dropped = [];
     showDropped();
+    // Disabling the focused button blurs it and drops the focus to the top
+    // of the page; it gets the focus back when the uploads are done.
+    var hadFocus = document.activeElement === button;
     button.disabled = true;
     (function next(i) {
       if (i === jobs.length) {
         button.disabled = false;
+        if (hadFocus && (!document.activeElement || document.activeElement === document.body)) button.focus();
         if (more.ok) { urls.value = ""; text.value = ""; }
         return;
       }
