@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -112,15 +113,23 @@ func (s *Server) newBadges(c echo.Context) error {
 
 // ownBadge loads the badge in the URL; another user's is a 404.
 func (s *Server) ownBadge(c echo.Context) (store.Badge, error) {
+	return own(c, s.cfg.Store.BadgeByID)
+}
+
+// own loads the signed-in user's object named by the URL's :id with get.
+// A malformed id, a missing object and another user's object are the same
+// 404, so ids reveal nothing about other accounts.
+func own[T any](c echo.Context, get func(ctx context.Context, userID, id int64) (T, error)) (T, error) {
+	var zero T
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil {
-		return store.Badge{}, echo.ErrNotFound
+		return zero, echo.ErrNotFound
 	}
-	b, err := s.cfg.Store.BadgeByID(c.Request().Context(), currentUser(c).ID, id)
+	v, err := get(c.Request().Context(), currentUser(c).ID, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Badge{}, echo.ErrNotFound
+		return zero, echo.ErrNotFound
 	}
-	return b, err
+	return v, err
 }
 
 func (s *Server) badge(c echo.Context) error {

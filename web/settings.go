@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -138,15 +137,7 @@ func capitalize(s string) string {
 // ownIdentity loads the identity named in the URL; another user's id is a
 // 404, exactly like an id that does not exist.
 func (s *Server) ownIdentity(c echo.Context) (store.Identity, error) {
-	n, err := strconv.ParseInt(c.Param("id"), 10, 64)
-	if err != nil {
-		return store.Identity{}, echo.ErrNotFound
-	}
-	id, err := s.cfg.Store.Identity(c.Request().Context(), currentUser(c).ID, n)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Identity{}, echo.ErrNotFound
-	}
-	return id, err
+	return own(c, s.cfg.Store.Identity)
 }
 
 func (s *Server) resendConfirmation(c echo.Context) error {
