@@ -123,7 +123,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go sweepSessions(ctx, db, logger)
+	go sweep(ctx, db, logger)
 	// The re-verification worker stops, finishing its round, before the
 	// database closes (defers run in reverse).
 	wctx, stopWorker := context.WithCancel(ctx)
@@ -178,8 +178,9 @@ func mailMode(smtpURL string) string {
 	return "smtp"
 }
 
-// sweepSessions deletes dead session rows now and then.
-func sweepSessions(ctx context.Context, db *store.DB, logger *slog.Logger) {
+// sweep deletes dead session rows and images nothing refers to any more
+// (left when an account is deleted) now and then.
+func sweep(ctx context.Context, db *store.DB, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -189,6 +190,10 @@ func sweepSessions(ctx context.Context, db *store.DB, logger *slog.Logger) {
 		case <-t.C:
 			if _, err := db.DeleteExpiredSessions(ctx, time.Now(), 2*time.Hour); err != nil && ctx.Err() == nil {
 				logger.Warn("sweep sessions", "err", err)
+			}
+			// Images stored in the last hour may belong to a badge being saved.
+			if _, err := db.DeleteOrphanImages(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
+				logger.Warn("sweep images", "err", err)
 			}
 		}
 	}
