@@ -187,9 +187,9 @@ func recipientText(b store.Badge, ob openbadges.Badge) string {
 func statusText(status string, rep openbadges.Report) string {
 	switch status {
 	case templates.StatusVerified:
-		return "Verified"
+		return "All checks passed: genuine, issued to you, not revoked"
 	case templates.StatusExpired:
-		return "Expired"
+		return "Genuine and issued to you, but expired"
 	case templates.StatusRevoked:
 		if rep.RevocationReason != "" {
 			return "Revoked: " + rep.RevocationReason
