@@ -95,6 +95,7 @@ type BadgeDetail struct {
 	Downloads    []Link
 	VerifyAction string // POST here to re-verify
 	DeleteAction string // POST here to delete
+	Share        ShareView
 }
 
 // IssuerView is the issuer as shown.

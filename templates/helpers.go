@@ -225,3 +225,12 @@ func sortOr(s string) string {
 	}
 	return s
 }
+
+// truncateText shortens s to at most n runes, with an ellipsis.
+func truncateText(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

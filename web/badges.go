@@ -33,6 +33,7 @@ func (s *Server) registerBadges(e *echo.Echo) {
 	g.POST("/:id/verify", s.reverify)
 	g.POST("/:id/delete", s.deleteBadge)
 	g.GET("/:id/download", s.download)
+	g.POST("/:id/share", s.share)
 	e.GET("/img/:file", s.image)
 }
 
@@ -168,6 +169,7 @@ func (s *Server) badge(c echo.Context) error {
 		v.Warnings = append(v.Warnings, w.Message)
 	}
 	v.Downloads = downloads(b, ct)
+	v.Share = s.shareView(c, b)
 	if hash, ict, err := s.cfg.Store.IssuerImage(c.Request().Context(), ob.Issuer.ID); err == nil {
 		v.Issuer.ImageURL = imageURL(hash, ict)
 	}
@@ -187,9 +189,9 @@ func recipientText(b store.Badge, ob openbadges.Badge) string {
 func statusText(status string, rep openbadges.Report) string {
 	switch status {
 	case templates.StatusVerified:
-		return "All checks passed: genuine, issued to you, not revoked"
+		return "All checks passed: genuine, and not revoked"
 	case templates.StatusExpired:
-		return "Genuine and issued to you, but expired"
+		return "Genuine, but expired"
 	case templates.StatusRevoked:
 		if rep.RevocationReason != "" {
 			return "Revoked: " + rep.RevocationReason

@@ -132,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerAuth(e)
 	s.registerSettings(e)
 	s.registerBadges(e)
+	s.registerPublic(e)
 	return s, nil
 }
 

@@ -1409,6 +1409,20 @@ func TestBrowserBadgePagesAccessibility(t *testing.T) {
 	}
 	a.waitJS("verification report open", `document.querySelector("[data-testid=verification-report]").open`, 5*time.Second)
 	a.checkPage("badge detail with the verification report")
+
+	// Shared: the owner's share controls, then the public page.
+	if status := a.submit("[data-testid=share-on]"); status != 200 {
+		t.Fatalf("share: status %d", status)
+	}
+	if !a.exists("[data-testid=share-link]") {
+		t.Fatal("no share link after sharing")
+	}
+	a.checkPage("badge detail, shared")
+	public := browserEval[string](t, a.ctx, `new URL(document.querySelector("[data-testid=share-link]").href).pathname`)
+	if status := a.open(public); status != 200 || !a.exists("[data-testid=public-badge]") {
+		t.Fatalf("%s: status %d", public, status)
+	}
+	a.checkPage("public badge page")
 	a.requireNoConsoleErrors()
 }
 

@@ -1,0 +1,38 @@
+package templates
+
+import "time"
+
+// PublicBadge is a badge's public page (/b/{slug}). It holds nothing the
+// owner did not choose to show: no account details, no other badges, the
+// recipient only when the share says so.
+type PublicBadge struct {
+	CSS, Icon    string
+	URL          string // the page's own absolute URL
+	ImageURL     string // absolute, for previews; "" if none
+	ImagePath    string // our /img/… path for the page itself
+	OEmbedURL    string
+	Indexable    bool
+	Name         string
+	Description  string
+	CriteriaURL  string
+	CriteriaHTML string // sanitised HTML
+	Issuer       IssuerView
+	IssuedOn     time.Time
+	Expires      *time.Time
+	Recipient    string // "" unless the owner shows it
+	Status       string
+	StatusText   string
+	Checks       []CheckView
+	VerifiedAt   time.Time
+	Now          time.Time
+	JSONURL      string
+}
+
+// ShareView is the share section of the owner's badge page.
+type ShareView struct {
+	Shared        bool
+	URL           string // public link when shared
+	Action        string // POST here
+	ShowRecipient bool
+	Indexable     bool
+}
