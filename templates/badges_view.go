@@ -96,6 +96,10 @@ type BadgeDetail struct {
 	VerifyAction string // POST here to re-verify
 	DeleteAction string // POST here to delete
 	Share        ShareView
+	// InCollections are the collections holding the badge; AddTo those it
+	// can be added to (Value: the form action).
+	InCollections []Link
+	AddTo         []Option
 }
 
 // IssuerView is the issuer as shown.

@@ -170,6 +170,9 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	v.Downloads = downloads(b, ct)
 	v.Share = s.shareView(c, b)
+	if err := s.badgeCollections(c, b, &v); err != nil {
+		return err
+	}
 	if hash, ict, err := s.cfg.Store.IssuerImage(c.Request().Context(), ob.Issuer.ID); err == nil {
 		v.Issuer.ImageURL = imageURL(hash, ict)
 	}

@@ -133,6 +133,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerSettings(e)
 	s.registerBadges(e)
 	s.registerPublic(e)
+	s.registerCollections(e)
 	return s, nil
 }
 

@@ -1423,6 +1423,32 @@ func TestBrowserBadgePagesAccessibility(t *testing.T) {
 		t.Fatalf("%s: status %d", public, status)
 	}
 	a.checkPage("public badge page")
+
+	// Collections: the list, one collection with badges, its public page.
+	a.open("/collections")
+	a.checkPage("collections")
+	a.fill("#f-name", "Best of 2026", "#f-description", "Things I *like*.")
+	if status := a.submit("[data-testid=create-collection]"); status != 200 {
+		t.Fatalf("create collection: status %d", status)
+	}
+	if status := a.submit("[data-testid=add-to-collection]"); status != 200 {
+		t.Fatalf("add to collection: status %d", status)
+	}
+	if status := a.submit("[data-testid=add-to-collection]"); status != 200 {
+		t.Fatalf("add to collection: status %d", status)
+	}
+	if n := a.count("[data-testid=collection-badge]"); n != 2 {
+		t.Fatalf("%d badges in the collection, want 2", n)
+	}
+	a.checkPage("collection")
+	if status := a.submit("[data-testid=collection-share-on]"); status != 200 {
+		t.Fatalf("share collection: status %d", status)
+	}
+	publicCol := browserEval[string](t, a.ctx, `new URL(document.querySelector("[data-testid=collection-link]").href).pathname`)
+	if status := a.open(publicCol); status != 200 || a.count("[data-testid=public-card]") != 2 {
+		t.Fatalf("%s: status %d", publicCol, status)
+	}
+	a.checkPage("public collection page")
 	a.requireNoConsoleErrors()
 }
 

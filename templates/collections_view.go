@@ -1,0 +1,63 @@
+package templates
+
+import "time"
+
+// CollectionsList is the collections page.
+type CollectionsList struct {
+	Items []CollectionItem
+	Form  Form // name, description
+}
+
+// CollectionItem is one collection in the list.
+type CollectionItem struct {
+	URL    string
+	Name   string
+	Count  int
+	Shared bool
+}
+
+// CollectionView is one collection, for its owner.
+type CollectionView struct {
+	ID          int64
+	Action      string // base URL for the forms (/collections/{id})
+	Name        string
+	Description string
+	DescHTML    string // sanitised
+	Shared      bool
+	PublicURL   string
+	Badges      []CollectionBadge
+	Addable     []Option // the owner's badges not in it
+	Form        Form
+}
+
+// CollectionBadge is a badge in a collection.
+type CollectionBadge struct {
+	ID         int64
+	URL        string
+	Name       string
+	Issuer     string
+	ImageURL   string
+	IssuedOn   time.Time
+	Expires    *time.Time
+	Status     string
+	First      bool
+	Last       bool
+	VerifiedAt time.Time
+}
+
+// Option is a select option.
+type Option struct {
+	Value, Label string
+}
+
+// PublicCollection is a shared collection's public page.
+type PublicCollection struct {
+	CSS, Icon string
+	URL       string
+	JSONURL   string
+	Name      string
+	DescHTML  string
+	Owner     string
+	Badges    []CollectionBadge
+	Now       time.Time
+}

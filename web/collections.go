@@ -1,0 +1,347 @@
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"backpack/store"
+	"backpack/templates"
+)
+
+// Collections: named, ordered groups of badges, private or shared by link.
+
+const maxCollectionName = 120
+
+func (s *Server) registerCollections(e *echo.Echo) {
+	g := e.Group("/collections", s.requireUser)
+	g.GET("", s.collections)
+	g.POST("", s.createCollection)
+	g.POST("/add", s.addFromBadgePage)
+	g.GET("/:id", s.collection)
+	g.POST("/:id/edit", s.editCollection)
+	g.POST("/:id/share", s.shareCollection)
+	g.POST("/:id/add", s.addToCollection)
+	g.POST("/:id/remove", s.removeFromCollection)
+	g.POST("/:id/move", s.moveInCollection)
+	g.POST("/:id/delete", s.deleteCollection)
+	e.GET("/c/:slug", s.publicCollection)
+}
+
+func (s *Server) collections(c echo.Context) error {
+	return s.renderCollections(c, http.StatusOK, newForm())
+}
+
+func (s *Server) renderCollections(c echo.Context, status int, f templates.Form) error {
+	list, err := s.cfg.Store.Collections(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	v := templates.CollectionsList{Form: f}
+	for _, col := range list {
+		v.Items = append(v.Items, templates.CollectionItem{URL: fmt.Sprintf("/collections/%d", col.ID), Name: col.Name, Count: col.Count, Shared: col.Shared})
+	}
+	return s.render(c, status, templates.CollectionsPage(s.base(c, "Collections"), v))
+}
+
+// collectionForm reads and checks the name and description fields.
+func collectionForm(c echo.Context) (name, desc string, f templates.Form) {
+	f = newForm()
+	name, desc = strings.TrimSpace(c.FormValue("name")), strings.TrimSpace(c.FormValue("description"))
+	f.Values["name"], f.Values["description"] = name, desc
+	switch {
+	case name == "":
+		f.Errors["name"] = "Give the collection a name."
+	case len([]rune(name)) > maxCollectionName:
+		f.Errors["name"] = fmt.Sprintf("Use at most %d characters.", maxCollectionName)
+	}
+	if len(desc) > 10_000 {
+		f.Errors["description"] = "Use at most 10,000 characters."
+	}
+	return name, desc, f
+}
+
+func (s *Server) createCollection(c echo.Context) error {
+	name, desc, f := collectionForm(c)
+	if f.HasErrors() {
+		return s.renderCollections(c, http.StatusUnprocessableEntity, f)
+	}
+	id, err := s.cfg.Store.CreateCollection(c.Request().Context(), currentUser(c).ID, name, desc, rand.Text(), s.now())
+	if err != nil {
+		return err
+	}
+	flash(c, "success", "Collection created. Add badges to it below.")
+	return s.redirect(c, fmt.Sprintf("/collections/%d", id))
+}
+
+func (s *Server) ownCollection(c echo.Context) (store.Collection, error) {
+	return own(c, s.cfg.Store.CollectionByID)
+}
+
+func (s *Server) collection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	f := newForm()
+	f.Values["name"], f.Values["description"] = col.Name, col.Description
+	return s.renderCollection(c, http.StatusOK, col, f)
+}
+
+func (s *Server) renderCollection(c echo.Context, status int, col store.Collection, f templates.Form) error {
+	ctx := c.Request().Context()
+	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	if err != nil {
+		return err
+	}
+	all, err := s.cfg.Store.ListBadges(ctx, col.UserID, store.BadgeQuery{Sort: "name", Limit: store.MaxPageSize})
+	if err != nil {
+		return err
+	}
+	v := templates.CollectionView{ID: col.ID, Action: fmt.Sprintf("/collections/%d", col.ID), Name: col.Name,
+		Description: col.Description, DescHTML: renderMarkdown(col.Description), Shared: col.Shared,
+		PublicURL: s.link("/c/" + col.Slug), Form: f}
+	in := map[int64]bool{}
+	for i, b := range badges {
+		in[b.ID] = true
+		v.Badges = append(v.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+	}
+	for _, b := range all.Items {
+		if !in[b.ID] {
+			v.Addable = append(v.Addable, templates.Option{Value: strconv.FormatInt(b.ID, 10), Label: b.Name + " — " + b.IssuerName})
+		}
+	}
+	return s.render(c, status, templates.CollectionPage(s.base(c, col.Name), v))
+}
+
+func collectionBadge(b store.Badge, first, last bool) templates.CollectionBadge {
+	return templates.CollectionBadge{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name, Issuer: b.IssuerName,
+		ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: b.Status,
+		First: first, Last: last, VerifiedAt: b.VerifiedAt}
+}
+
+func (s *Server) editCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	name, desc, f := collectionForm(c)
+	if f.HasErrors() {
+		return s.renderCollection(c, http.StatusUnprocessableEntity, col, f)
+	}
+	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, name, desc, col.Shared, "", s.now()); err != nil {
+		return err
+	}
+	flash(c, "success", "Saved.")
+	return s.redirect(c, fmt.Sprintf("/collections/%d", col.ID))
+}
+
+func (s *Server) shareCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	shared, slug := col.Shared, ""
+	switch c.FormValue("do") {
+	case "on":
+		shared = true
+		flash(c, "success", "This collection is now shared: anyone with its link can see it.")
+	case "off":
+		shared = false
+		flash(c, "success", "This collection is private again; its link no longer works.")
+	case "rotate":
+		shared, slug = true, rand.Text()
+		flash(c, "success", "The collection has a new link; the old one no longer works.")
+	default:
+		return echo.NewHTTPError(http.StatusBadRequest, "unknown share action")
+	}
+	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, col.Name, col.Description, shared, slug, s.now()); err != nil {
+		return err
+	}
+	return s.redirect(c, fmt.Sprintf("/collections/%d#cshare-h", col.ID))
+}
+
+// badgeField reads the badge_id field of a collection form.
+func badgeField(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.FormValue("badge_id"), 10, 64)
+	if err != nil {
+		return 0, echo.ErrNotFound
+	}
+	return id, nil
+}
+
+// notFound maps the store's not-found to a 404.
+func notFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.ErrNotFound
+	}
+	return err
+}
+
+func (s *Server) addToCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	id, err := badgeField(c)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.AddToCollection(c.Request().Context(), col.UserID, col.ID, id, s.now()); err != nil {
+		return notFound(err)
+	}
+	flash(c, "success", "Added to "+col.Name+".")
+	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+}
+
+// addFromBadgePage adds the badge shown on its page to a collection.
+func (s *Server) addFromBadgePage(c echo.Context) error {
+	badgeID, err := badgeField(c)
+	if err != nil {
+		return err
+	}
+	colID, err := strconv.ParseInt(c.FormValue("collection_id"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if err := s.cfg.Store.AddToCollection(c.Request().Context(), currentUser(c).ID, colID, badgeID, s.now()); err != nil {
+		return notFound(err)
+	}
+	flash(c, "success", "Added to the collection.")
+	return s.redirect(c, fmt.Sprintf("/badges/%d#bcol-h", badgeID))
+}
+
+// badgeCollections fills the badge page's collections section.
+func (s *Server) badgeCollections(c echo.Context, b store.Badge, v *templates.BadgeDetail) error {
+	ctx := c.Request().Context()
+	cols, err := s.cfg.Store.Collections(ctx, b.UserID)
+	if err != nil {
+		return err
+	}
+	in, err := s.cfg.Store.CollectionIDsOf(ctx, b.UserID, b.ID)
+	if err != nil {
+		return err
+	}
+	for _, col := range cols {
+		if in[col.ID] {
+			v.InCollections = append(v.InCollections, templates.Link{Label: col.Name, URL: fmt.Sprintf("/collections/%d", col.ID)})
+		} else {
+			v.AddTo = append(v.AddTo, templates.Option{Value: strconv.FormatInt(col.ID, 10), Label: col.Name})
+		}
+	}
+	return nil
+}
+
+func (s *Server) removeFromCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	id, err := badgeField(c)
+	if err != nil {
+		return err
+	}
+	if err := s.cfg.Store.RemoveFromCollection(c.Request().Context(), col.UserID, col.ID, id, s.now()); err != nil {
+		return notFound(err)
+	}
+	flash(c, "success", "Removed from "+col.Name+"; the badge stays in your backpack.")
+	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+}
+
+func (s *Server) moveInCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	id, err := badgeField(c)
+	if err != nil {
+		return err
+	}
+	delta := 1
+	if c.FormValue("dir") == "up" {
+		delta = -1
+	}
+	if err := s.cfg.Store.MoveInCollection(c.Request().Context(), col.UserID, col.ID, id, delta, s.now()); err != nil {
+		return notFound(err)
+	}
+	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+}
+
+func (s *Server) deleteCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	if c.FormValue("confirm") != "yes" {
+		flash(c, "error", "Tick the box to confirm you want to delete this collection.")
+		return s.redirect(c, fmt.Sprintf("/collections/%d", col.ID))
+	}
+	if err := s.cfg.Store.DeleteCollection(c.Request().Context(), col.UserID, col.ID); err != nil {
+		return err
+	}
+	flash(c, "success", "Deleted the collection "+col.Name+"; its badges stay in your backpack.")
+	return s.redirect(c, "/collections")
+}
+
+// publicCollection serves /c/{slug} (and .json) from stored data only.
+func (s *Server) publicCollection(c echo.Context) error {
+	slug, asJSON := strings.CutSuffix(c.Param("slug"), ".json")
+	asJSON = asJSON || strings.HasPrefix(c.Request().Header.Get("Accept"), "application/json")
+	if len(slug) < 20 || len(slug) > 64 {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	col, err := s.cfg.Store.SharedCollection(ctx, slug)
+	if err != nil {
+		return notFound(err)
+	}
+	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+	h.Set("Vary", "Accept")
+	modified := col.UpdatedAt
+	parts := []any{slug, asJSON, col.UpdatedAt, col.Name, col.Description}
+	for _, b := range badges {
+		if b.VerifiedAt.After(modified) {
+			modified = b.VerifiedAt
+		}
+		parts = append(parts, b.ID, b.Status, b.VerifiedAt.Unix())
+	}
+	tag := etag(parts...)
+	h.Set("ETag", tag)
+	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
+	if notModified(c.Request(), tag, modified) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	page := s.link("/c/" + slug)
+	if asJSON {
+		h.Set("Access-Control-Allow-Origin", "*")
+		items := make([]map[string]any, 0, len(badges))
+		for _, b := range badges {
+			items = append(items, map[string]any{"name": b.Name, "issuer": b.IssuerName, "issuedOn": b.IssuedOn,
+				"expires": b.Expires, "status": b.Status, "verifiedAt": b.VerifiedAt,
+				"image": absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType))})
+		}
+		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})
+	}
+	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
+		DescHTML: renderMarkdown(col.Description), Now: s.now()}
+	for i, b := range badges {
+		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+	}
+	var buf strings.Builder
+	if err := templates.PublicCollectionPage(p).Render(ctx, &buf); err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, buf.String())
+}
