@@ -35,4 +35,6 @@ type ShareView struct {
 	Action        string // POST here
 	ShowRecipient bool
 	Indexable     bool
+	EmbedURL      string // the framable widget
+	ShieldURL     string // the SVG shield for README files
 }

@@ -62,6 +62,7 @@ func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
 	sh, err := s.cfg.Store.BadgeShare(c.Request().Context(), b.UserID, b.ID)
 	if err == nil && sh.Enabled {
 		v.Shared, v.URL = true, s.link("/b/"+sh.Slug)
+		v.EmbedURL, v.ShieldURL = s.link("/embed/b/"+sh.Slug), s.link("/embed/b/"+sh.Slug+".svg")
 		v.ShowRecipient, v.Indexable = sh.ShowRecipient, sh.Indexable
 	}
 	return v

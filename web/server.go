@@ -134,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerBadges(e)
 	s.registerPublic(e)
 	s.registerCollections(e)
+	s.registerEmbeds(e)
 	return s, nil
 }
 

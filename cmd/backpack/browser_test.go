@@ -1449,6 +1449,10 @@ func TestBrowserBadgePagesAccessibility(t *testing.T) {
 		t.Fatalf("%s: status %d", publicCol, status)
 	}
 	a.checkPage("public collection page")
+	if status := a.open(strings.Replace(publicCol, "/c/", "/embed/c/", 1)); status != 200 || a.count("[data-testid=embed-card]") != 2 {
+		t.Fatalf("collection embed: status %d", status)
+	}
+	a.checkPage("collection embed")
 	a.requireNoConsoleErrors()
 }
 

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"backpack/store"
+	"backpack/templates"
+)
+
+// Embeds are the only pages other sites may frame: /embed/b/{slug} and
+// /embed/c/{slug}, and the SVG shield /embed/b/{slug}.svg for README files.
+// They render stored data, set no cookies and run no script.
+
+// embedCSP lets any site frame the widget, and nothing else.
+const embedCSP = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+
+func (s *Server) registerEmbeds(e *echo.Echo) {
+	e.GET("/embed/b/:slug", s.embedBadge)
+	e.GET("/embed/c/:slug", s.embedCollection)
+}
+
+func embedHeaders(c echo.Context) {
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", embedCSP)
+	h.Del("X-Frame-Options")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "public, max-age=300, must-revalidate")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+}
+
+func (s *Server) embedBadge(c echo.Context) error {
+	slug, svg := strings.CutSuffix(c.Param("slug"), ".svg")
+	if len(slug) < 20 || len(slug) > 64 {
+		return echo.ErrNotFound
+	}
+	b, _, err := s.cfg.Store.SharedBadge(c.Request().Context(), slug)
+	if err != nil {
+		return notFound(err)
+	}
+	embedHeaders(c)
+	page := s.link("/b/" + slug)
+	if svg {
+		return s.shield(c, b)
+	}
+	p := templates.PublicCollection{CSS: s.css, URL: page, Name: b.Name,
+		Badges: []templates.CollectionBadge{collectionBadge(b, true, true)}}
+	return s.renderEmbed(c, p)
+}
+
+func (s *Server) embedCollection(c echo.Context) error {
+	slug := c.Param("slug")
+	if len(slug) < 20 || len(slug) > 64 {
+		return echo.ErrNotFound
+	}
+	ctx := c.Request().Context()
+	col, err := s.cfg.Store.SharedCollection(ctx, slug)
+	if err != nil {
+		return notFound(err)
+	}
+	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	if err != nil {
+		return err
+	}
+	embedHeaders(c)
+	p := templates.PublicCollection{CSS: s.css, URL: s.link("/c/" + slug), Name: col.Name}
+	for i, b := range badges {
+		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+	}
+	return s.renderEmbed(c, p)
+}
+
+func (s *Server) renderEmbed(c echo.Context, p templates.PublicCollection) error {
+	var buf strings.Builder
+	if err := templates.EmbedPage(p).Render(c.Request().Context(), &buf); err != nil {
+		return err
+	}
+	return c.HTML(http.StatusOK, buf.String())
+}
+
+// shield draws a static SVG label, "name | status", for README files. All
+// text is XML-escaped; there is no script and nothing is loaded.
+func (s *Server) shield(c echo.Context, b store.Badge) error {
+	label := shorten(b.Name, 40)
+	status := map[string]string{store.StatusVerified: "verified", store.StatusExpired: "expired",
+		store.StatusRevoked: "revoked"}[b.Status]
+	color := map[string]string{"verified": "#05603a", "expired": "#8a5a00", "revoked": "#b42318"}[status]
+	if status == "" {
+		status, color = "unverified", "#55555c"
+	}
+	lw, rw := 10+7*utf8.RuneCountInString(label), 10+7*len(status)
+	var esc strings.Builder
+	xml.EscapeText(&esc, []byte(label))
+	name := esc.String()
+	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="20" role="img" aria-label="%s: %s">`+
+		`<title>%s: %s</title><rect width="%d" height="20" fill="#2a2a30"/><rect x="%d" width="%d" height="20" fill="%s"/>`+
+		`<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">`+
+		`<text x="5" y="14">%s</text><text x="%d" y="14">%s</text></g></svg>`,
+		lw+rw, name, status, name, status, lw, lw, rw, color, name, lw+5, status)
+	h := c.Response().Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(svg))
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
