@@ -28,7 +28,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"backpack/openbadges/bake"
@@ -1454,6 +1456,54 @@ func TestBrowserBadgePagesAccessibility(t *testing.T) {
 	}
 	a.checkPage("collection embed")
 	a.requireNoConsoleErrors()
+
+	// A portfolio on another origin frames the widgets: the embeds load,
+	// the public page refuses to be framed (frame-ancestors 'none').
+	a.requireFraming(is, map[string]bool{
+		strings.Replace(public, "/b/", "/embed/b/", 1):    true,
+		strings.Replace(publicCol, "/c/", "/embed/c/", 1): true,
+		public:    false,
+		publicCol: false,
+	})
+}
+
+// requireFraming opens a page on the issuer's origin with one iframe for
+// each path of the app and checks, in the browser's frame tree, which of
+// them loaded (true) and which the browser refused to show (false).
+func (a *browserApp) requireFraming(is *browserIssuer, paths map[string]bool) {
+	a.t.Helper()
+	var html strings.Builder
+	html.WriteString("<!doctype html><title>Portfolio</title>")
+	for path := range paths {
+		fmt.Fprintf(&html, "<iframe title=%q src=%q></iframe>", path, a.url+path)
+	}
+	is.put("/portfolio.html", "text/html; charset=utf-8", []byte(html.String()))
+	if err := chromedp.Do(a.ctx, chromedp.Navigate(is.url("/portfolio.html"))); err != nil {
+		a.t.Fatal(err)
+	}
+	a.waitJS("portfolio frames", `document.readyState === "complete"`, 10*time.Second)
+	tree, err := chromedp.Call(a.ctx, page.GetFrameTree, cdp.Empty{})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, child := range tree.FrameTree.ChildFrames {
+		f := child.Frame
+		if f.UnreachableURL != "" {
+			got[strings.TrimPrefix(f.UnreachableURL, a.url)] = false
+		} else {
+			got[strings.TrimPrefix(f.URL, a.url)] = strings.HasPrefix(f.URL, a.url)
+		}
+	}
+	for path, want := range paths {
+		loaded, ok := got[path]
+		switch {
+		case !ok:
+			a.t.Errorf("framed %s: not in the frame tree %v", path, got)
+		case loaded != want:
+			a.t.Errorf("framed %s: loaded %v, want %v (frame tree %v)", path, loaded, want, got)
+		}
+	}
 }
 
 // tabTo presses Tab until the focused element matches sel, at most max
