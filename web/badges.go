@@ -127,10 +127,7 @@ func own[T any](c echo.Context, get func(ctx context.Context, userID, id int64) 
 		return zero, echo.ErrNotFound
 	}
 	v, err := get(c.Request().Context(), currentUser(c).ID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return zero, echo.ErrNotFound
-	}
-	return v, err
+	return v, notFound(err)
 }
 
 func (s *Server) badge(c echo.Context) error {
@@ -138,12 +135,8 @@ func (s *Server) badge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var ob openbadges.Badge
-	var rep openbadges.Report
-	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b.ReportJSON, &rep); err != nil {
+	ob, rep, err := decodeBadge(b)
+	if err != nil {
 		return err
 	}
 	ct := b.ImageType

@@ -292,15 +292,7 @@ func (s *Server) deleteCollection(c echo.Context) error {
 func (s *Server) publicCollection(c echo.Context) error {
 	slug, asJSON := strings.CutSuffix(c.Param("slug"), ".json")
 	asJSON = asJSON || strings.HasPrefix(c.Request().Header.Get("Accept"), "application/json")
-	if len(slug) < 20 || len(slug) > 64 {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	col, err := s.cfg.Store.SharedCollection(ctx, slug)
-	if err != nil {
-		return notFound(err)
-	}
-	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	col, badges, err := s.sharedCollection(c.Request().Context(), slug)
 	if err != nil {
 		return err
 	}
@@ -340,7 +332,7 @@ func (s *Server) publicCollection(c echo.Context) error {
 		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
 	}
 	var buf strings.Builder
-	if err := templates.PublicCollectionPage(p).Render(ctx, &buf); err != nil {
+	if err := templates.PublicCollectionPage(p).Render(c.Request().Context(), &buf); err != nil {
 		return err
 	}
 	return c.HTML(http.StatusOK, buf.String())

@@ -37,12 +37,9 @@ func embedHeaders(c echo.Context) {
 
 func (s *Server) embedBadge(c echo.Context) error {
 	slug, svg := strings.CutSuffix(c.Param("slug"), ".svg")
-	if len(slug) < 20 || len(slug) > 64 {
-		return echo.ErrNotFound
-	}
-	b, _, err := s.cfg.Store.SharedBadge(c.Request().Context(), slug)
+	b, _, err := s.sharedBadge(c.Request().Context(), slug)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	embedHeaders(c)
 	page := s.link("/b/" + slug)
@@ -56,15 +53,7 @@ func (s *Server) embedBadge(c echo.Context) error {
 
 func (s *Server) embedCollection(c echo.Context) error {
 	slug := c.Param("slug")
-	if len(slug) < 20 || len(slug) > 64 {
-		return echo.ErrNotFound
-	}
-	ctx := c.Request().Context()
-	col, err := s.cfg.Store.SharedCollection(ctx, slug)
-	if err != nil {
-		return notFound(err)
-	}
-	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	col, badges, err := s.sharedCollection(c.Request().Context(), slug)
 	if err != nil {
 		return err
 	}

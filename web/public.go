@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,6 +30,44 @@ func (s *Server) registerPublic(e *echo.Echo) {
 	e.GET("/oembed", s.oembed)
 }
 
+// plausibleSlug reports whether slug could be one that the store made, so
+// that junk never reaches the database.
+func plausibleSlug(slug string) bool { return len(slug) >= 20 && len(slug) <= 64 }
+
+// sharedBadge looks up the badge shared under slug; anything else is a 404.
+func (s *Server) sharedBadge(ctx context.Context, slug string) (store.Badge, store.Share, error) {
+	if !plausibleSlug(slug) {
+		return store.Badge{}, store.Share{}, echo.ErrNotFound
+	}
+	b, sh, err := s.cfg.Store.SharedBadge(ctx, slug)
+	return b, sh, notFound(err)
+}
+
+// sharedCollection looks up the collection shared under slug and its
+// badges, in order; anything else is a 404.
+func (s *Server) sharedCollection(ctx context.Context, slug string) (store.Collection, []store.Badge, error) {
+	if !plausibleSlug(slug) {
+		return store.Collection{}, nil, echo.ErrNotFound
+	}
+	col, err := s.cfg.Store.SharedCollection(ctx, slug)
+	if err != nil {
+		return store.Collection{}, nil, notFound(err)
+	}
+	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
+	return col, badges, err
+}
+
+// decodeBadge reads the badge and its verification report as stored.
+func decodeBadge(b store.Badge) (openbadges.Badge, openbadges.Report, error) {
+	var ob openbadges.Badge
+	var rep openbadges.Report
+	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
+		return ob, rep, err
+	}
+	err := json.Unmarshal(b.ReportJSON, &rep)
+	return ob, rep, err
+}
+
 // oembed describes one of Backpack's own public badge pages. The url is
 // only parsed, never fetched: anything but our own /b/{slug} is a 404.
 func (s *Server) oembed(c echo.Context) error {
@@ -39,11 +78,7 @@ func (s *Server) oembed(c echo.Context) error {
 	if err != nil || !strings.EqualFold(u.Host, s.cfg.BaseURL.Host) || !strings.HasPrefix(u.Path, "/b/") {
 		return echo.ErrNotFound
 	}
-	slug := strings.TrimPrefix(u.Path, "/b/")
-	b, _, err := s.cfg.Store.SharedBadge(c.Request().Context(), slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
-	}
+	b, _, err := s.sharedBadge(c.Request().Context(), strings.TrimPrefix(u.Path, "/b/"))
 	if err != nil {
 		return err
 	}
@@ -56,7 +91,7 @@ func (s *Server) oembed(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// shareState loads the share of badge b, or the zero Share.
+// shareView describes the share of badge b for its page, or no share.
 func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
 	v := templates.ShareView{Action: fmt.Sprintf("/badges/%d/share", b.ID)}
 	sh, err := s.cfg.Store.BadgeShare(c.Request().Context(), b.UserID, b.ID)
@@ -121,22 +156,12 @@ func (s *Server) share(c echo.Context) error {
 func (s *Server) publicBadge(c echo.Context) error {
 	slug, asJSON := strings.CutSuffix(c.Param("slug"), ".json")
 	asJSON = asJSON || strings.HasPrefix(c.Request().Header.Get("Accept"), "application/json")
-	if len(slug) < 20 || len(slug) > 64 {
-		return echo.ErrNotFound
-	}
-	b, sh, err := s.cfg.Store.SharedBadge(c.Request().Context(), slug)
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
-	}
+	b, sh, err := s.sharedBadge(c.Request().Context(), slug)
 	if err != nil {
 		return err
 	}
-	var ob openbadges.Badge
-	var rep openbadges.Report
-	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b.ReportJSON, &rep); err != nil {
+	ob, rep, err := decodeBadge(b)
+	if err != nil {
 		return err
 	}
 	h := c.Response().Header()
