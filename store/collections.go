@@ -16,17 +16,19 @@ type Collection struct {
 	Description string // Markdown
 	Slug        string // public link, live only when Shared
 	Shared      bool
-	Count       int // badges in it (filled by Collections)
+	Indexable   bool   // search engines may list its public page
+	OwnerName   string // the owner's display name (filled by SharedCollection)
+	Count       int    // badges in it (filled by Collections)
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
 
-const collectionColumns = `c.id, c.user_id, c.name, c.description, c.slug, c.shared, c.created_at, c.updated_at`
+const collectionColumns = `c.id, c.user_id, c.name, c.description, c.slug, c.shared, c.indexable, c.created_at, c.updated_at`
 
 func scanCollection(row interface{ Scan(...any) error }, extra ...any) (Collection, error) {
 	var c Collection
 	var created, updated int64
-	dest := append([]any{&c.ID, &c.UserID, &c.Name, &c.Description, &c.Slug, &c.Shared, &created, &updated}, extra...)
+	dest := append([]any{&c.ID, &c.UserID, &c.Name, &c.Description, &c.Slug, &c.Shared, &c.Indexable, &created, &updated}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return Collection{}, err
 	}
@@ -82,9 +84,13 @@ func (db *DB) CollectionByID(ctx context.Context, userID, id int64) (Collection,
 	return c, nil
 }
 
-// SharedCollection returns the collection whose live link is slug.
+// SharedCollection returns the collection whose live link is slug, with
+// its owner's display name.
 func (db *DB) SharedCollection(ctx context.Context, slug string) (Collection, error) {
-	c, err := scanCollection(db.r.QueryRowContext(ctx, `SELECT `+collectionColumns+` FROM collections c WHERE c.slug = ? AND c.shared = 1`, slug))
+	var owner string
+	c, err := scanCollection(db.r.QueryRowContext(ctx, `SELECT `+collectionColumns+`, u.display_name
+		FROM collections c JOIN users u ON u.id = c.user_id WHERE c.slug = ? AND c.shared = 1`, slug), &owner)
+	c.OwnerName = owner
 	if errors.Is(err, sql.ErrNoRows) {
 		return Collection{}, ErrNotFound
 	}
@@ -95,10 +101,11 @@ func (db *DB) SharedCollection(ctx context.Context, slug string) (Collection, er
 }
 
 // UpdateCollection renames, describes, shares or unshares a collection,
-// or (newSlug != "") replaces its link, which kills the old one.
-func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, description string, shared bool, newSlug string, now time.Time) error {
-	q := `UPDATE collections SET name = ?, description = ?, shared = ?, updated_at = ?`
-	args := []any{name, description, shared, unix(now)}
+// sets whether search engines may list it, or (newSlug != "") replaces its
+// link, which kills the old one.
+func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, description string, shared, indexable bool, newSlug string, now time.Time) error {
+	q := `UPDATE collections SET name = ?, description = ?, shared = ?, indexable = ?, updated_at = ?`
+	args := []any{name, description, shared, indexable, unix(now)}
 	if newSlug != "" {
 		q += `, slug = ?`
 		args = append(args, newSlug)

@@ -65,7 +65,7 @@ func TestCollections(t *testing.T) {
 		"bob adds":        db.AddToCollection(ctx, bob.ID, cid, bobBadge, now),
 		"bob removes":     db.RemoveFromCollection(ctx, bob.ID, cid, ids[0], now),
 		"bob moves":       db.MoveInCollection(ctx, bob.ID, cid, ids[0], 1, now),
-		"bob renames":     db.UpdateCollection(ctx, bob.ID, cid, "x", "", true, "", now),
+		"bob renames":     db.UpdateCollection(ctx, bob.ID, cid, "x", "", true, false, "", now),
 		"bob deletes":     db.DeleteCollection(ctx, bob.ID, cid),
 		"bob reads":       func() error { _, err := db.CollectionByID(ctx, bob.ID, cid); return err }(),
 		"private by slug": func() error { _, err := db.SharedCollection(ctx, "slug-a"); return err }(),
@@ -78,11 +78,18 @@ func TestCollections(t *testing.T) {
 		t.Fatalf("changed by bob: %q", o)
 	}
 	// Share, rotate, unshare.
-	db.UpdateCollection(ctx, alice.ID, cid, "Work", "My **work**", true, "", now)
-	if c, err := db.SharedCollection(ctx, "slug-a"); err != nil || c.ID != cid {
-		t.Fatalf("shared: %v", err)
+	db.UpdateCollection(ctx, alice.ID, cid, "Work", "My **work**", true, false, "", now)
+	if c, err := db.SharedCollection(ctx, "slug-a"); err != nil || c.ID != cid || c.Indexable || c.OwnerName != "" {
+		t.Fatalf("shared: %+v %v", c, err)
 	}
-	db.UpdateCollection(ctx, alice.ID, cid, "Work", "", true, "slug-b", now)
+	if err := db.SetDisplayName(ctx, alice.ID, "Alice A."); err != nil {
+		t.Fatal(err)
+	}
+	db.UpdateCollection(ctx, alice.ID, cid, "Work", "My **work**", true, true, "", now)
+	if c, err := db.SharedCollection(ctx, "slug-a"); err != nil || !c.Indexable || c.OwnerName != "Alice A." {
+		t.Fatalf("indexable, named: %+v %v", c, err)
+	}
+	db.UpdateCollection(ctx, alice.ID, cid, "Work", "", true, false, "slug-b", now)
 	if _, err := db.SharedCollection(ctx, "slug-a"); !errors.Is(err, ErrNotFound) {
 		t.Fatal("old link alive")
 	}

@@ -17,6 +17,7 @@ type Share struct {
 	ShowRecipient bool
 	Indexable     bool
 	UpdatedAt     time.Time
+	OwnerName     string // the owner's display name (filled by SharedBadge)
 }
 
 const shareColumns = `badge_id, user_id, slug, enabled, show_recipient, indexable, updated_at`
@@ -96,6 +97,9 @@ func (db *DB) UpdateShare(ctx context.Context, userID, badgeID int64, enabled, s
 // its share and the owner's display name.
 func (db *DB) SharedBadge(ctx context.Context, slug string) (Badge, Share, error) {
 	s, err := scanShare(db.r.QueryRowContext(ctx, `SELECT `+shareColumns+` FROM badge_shares WHERE slug = ? AND enabled = 1`, slug))
+	if err == nil {
+		err = db.r.QueryRowContext(ctx, `SELECT display_name FROM users WHERE id = ?`, s.UserID).Scan(&s.OwnerName)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		return Badge{}, Share{}, ErrNotFound
 	}

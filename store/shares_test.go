@@ -28,8 +28,11 @@ func TestBadgeShares(t *testing.T) {
 	if err != nil || s.Slug != "slug-1" || !s.Enabled {
 		t.Fatalf("ShareBadge = %+v, %v", s, err)
 	}
-	if b, _, err := db.SharedBadge(ctx, "slug-1"); err != nil || b.ID != id {
-		t.Fatalf("SharedBadge = %v", err)
+	if err := db.SetDisplayName(ctx, alice.ID, "Ada L."); err != nil {
+		t.Fatal(err)
+	}
+	if b, sh, err := db.SharedBadge(ctx, "slug-1"); err != nil || b.ID != id || sh.OwnerName != "Ada L." {
+		t.Fatalf("SharedBadge = %+v %v", sh, err)
 	}
 	// Off: the link dies; on again: the same link.
 	if err := db.UpdateShare(ctx, alice.ID, id, false, false, false, "", now); err != nil {

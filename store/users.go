@@ -137,6 +137,19 @@ func (db *DB) RehashPassword(ctx context.Context, userID int64, oldHash, newHash
 	return nil
 }
 
+// SetDisplayName changes the name shown on what the user shares ("" for
+// none).
+func (db *DB) SetDisplayName(ctx context.Context, userID int64, name string) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE users SET display_name = ? WHERE id = ?`, name, userID)
+	if err != nil {
+		return fmt.Errorf("store: SetDisplayName: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // DeleteUser deletes the account and everything it owns.
 func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
 	res, err := db.w.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, userID)

@@ -24,7 +24,9 @@ type CollectionView struct {
 	Description string
 	DescHTML    string // sanitised
 	Shared      bool
+	Indexable   bool
 	PublicURL   string
+	Out         ShareOut
 	Badges      []CollectionBadge
 	Addable     []Option // the owner's badges not in it
 	Form        Form
@@ -43,6 +45,8 @@ type CollectionBadge struct {
 	First      bool
 	Last       bool
 	VerifiedAt time.Time
+	Checked    string      // what a viewer's Verify now just did, or ""
+	Checks     []CheckView // shown with Checked
 }
 
 // Option is a select option.
@@ -52,12 +56,19 @@ type Option struct {
 
 // PublicCollection is a shared collection's public page.
 type PublicCollection struct {
-	CSS, Icon string
-	URL       string
-	JSONURL   string
-	Name      string
-	DescHTML  string
-	Owner     string
-	Badges    []CollectionBadge
-	Now       time.Time
+	CSS, Icon    string
+	URL          string
+	JSONURL      string
+	Name         string
+	DescHTML     string
+	Description  string // Markdown, for previews
+	ImageURL     string // absolute, the first badge's image, for previews
+	OEmbedURL    string
+	Owner        string
+	Indexable    bool
+	VerifyAction string // viewers' Verify now posts here (with badge_id)
+	Theme        string // embeds: "light", "dark" or "" (follow the system)
+	FrameJS      string // embeds: the script that reports the height to the page
+	Badges       []CollectionBadge
+	Now          time.Time
 }

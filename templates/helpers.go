@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"html"
 	"strings"
 	"time"
 )
@@ -233,4 +234,26 @@ func truncateText(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// embedSize is the default size of a widget frame: one badge, or a grid.
+func embedSize(o ShareOut) (w, h int) {
+	if o.Kind == "collection" {
+		return 640, 400
+	}
+	return 320, 130
+}
+
+// iframeSnippet is the plain <iframe> owners paste into their sites.
+func iframeSnippet(o ShareOut) string {
+	w, h := embedSize(o)
+	return fmt.Sprintf(`<iframe src="%s" title="Badges on Backpack" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy"></iframe>`,
+		html.EscapeString(o.EmbedURL), w, h)
+}
+
+// scriptSnippet is the one-line <script> that inserts the widget's frame
+// and keeps it as tall as its content.
+func scriptSnippet(o ShareOut) string {
+	return fmt.Sprintf(`<script src="%s" data-backpack-embed="%s" async></script>`,
+		html.EscapeString(o.ScriptURL), html.EscapeString(o.EmbedURL))
 }

@@ -26,6 +26,11 @@ type PublicBadge struct {
 	VerifiedAt   time.Time
 	Now          time.Time
 	JSONURL      string
+	Unreachable  *time.Time // issuer unreachable since
+	Owner        string     // the owner's display name, or ""
+	VerifyAction string     // viewers' Verify now posts here
+	Checked      string     // what Verify now just did, or ""
+	DownloadURL  string     // the baked badge, or "" when not offered
 }
 
 // ShareView is the share section of the owner's badge page.
@@ -35,6 +40,18 @@ type ShareView struct {
 	Action        string // POST here
 	ShowRecipient bool
 	Indexable     bool
-	EmbedURL      string // the framable widget
-	ShieldURL     string // the SVG shield for README files
+	Out           ShareOut
+}
+
+// ShareOut is what the owner can do with a live share link: copy it, show
+// it as a QR code, add it to LinkedIn, or embed it elsewhere.
+type ShareOut struct {
+	Kind      string // "badge" or "collection"
+	URL       string // the public page
+	EmbedURL  string // the framable widget
+	ScriptURL string // the loader that inserts and resizes the widget
+	ShieldURL string // the SVG shield for README files (badges only)
+	OEmbedURL string
+	QRURL     string // without extension: add .svg or .png
+	LinkedIn  string // "Add to profile" link (badges only)
 }

@@ -45,6 +45,7 @@ func (f Form) HasErrors() bool { return len(f.Errors) > 0 }
 
 // Settings is the account settings page.
 type Settings struct {
+	Profile    Form // display_name
 	Identities []Identity
 	Sessions   []Session
 	AddForm    Form

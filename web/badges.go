@@ -221,13 +221,8 @@ func (s *Server) reverify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	ids, err := s.verifiedIdentities(ctx, b.UserID)
+	v, err := s.checkBadge(c.Request().Context(), b)
 	if err != nil {
-		return err
-	}
-	v := verificationOf(s.cfg.Verifier.Verify(ctx, b.Original, ids), b, s.now())
-	if err := s.cfg.Store.UpdateVerification(ctx, b.UserID, b.ID, v); err != nil {
 		return err
 	}
 	switch {
@@ -316,20 +311,9 @@ func (s *Server) download(c echo.Context) error {
 		}
 		return attach(".json", "application/json", b.BadgeJSON)
 	case "png", "svg":
-		if len(b.ImageHash) == 0 {
-			return echo.ErrNotFound
-		}
-		ct, img, err := s.cfg.Store.Image(c.Request().Context(), b.ImageHash)
+		baked, ct, err := s.bakedBadge(c.Request().Context(), b)
 		if err != nil {
 			return err
-		}
-		kind := bake.OB2
-		if b.Spec == "3.0" {
-			kind = bake.OB3
-		}
-		baked, err := bake.Bake(img, kind, strings.TrimSpace(string(b.Original)))
-		if err != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, "cannot bake")
 		}
 		ext := ".png"
 		if ct == "image/svg+xml" {
@@ -338,6 +322,30 @@ func (s *Server) download(c echo.Context) error {
 		return attach(ext, ct, baked)
 	}
 	return echo.ErrNotFound
+}
+
+// bakedBadge is the badge as a baked image: the original file when it came
+// baked, else its image with the original assertion baked in.
+func (s *Server) bakedBadge(ctx context.Context, b store.Badge) ([]byte, string, error) {
+	if b.OriginalType == "png" || b.OriginalType == "svg" {
+		return b.Original, originalType(b.OriginalType), nil
+	}
+	if len(b.ImageHash) == 0 {
+		return nil, "", echo.ErrNotFound
+	}
+	ct, img, err := s.cfg.Store.Image(ctx, b.ImageHash)
+	if err != nil {
+		return nil, "", err
+	}
+	kind := bake.OB2
+	if b.Spec == "3.0" {
+		kind = bake.OB3
+	}
+	baked, err := bake.Bake(img, kind, strings.TrimSpace(string(b.Original)))
+	if err != nil {
+		return nil, "", echo.NewHTTPError(http.StatusUnprocessableEntity, "cannot bake")
+	}
+	return baked, ct, nil
 }
 
 func originalExt(t string) string {

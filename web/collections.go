@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -31,6 +32,8 @@ func (s *Server) registerCollections(e *echo.Echo) {
 	g.POST("/:id/move", s.moveInCollection)
 	g.POST("/:id/delete", s.deleteCollection)
 	e.GET("/c/:slug", s.publicCollection)
+	e.GET("/c/:slug/:file", s.publicCollectionFile)
+	e.POST("/c/:slug/verify", s.verifyCollectionBadge)
 }
 
 func (s *Server) collections(c echo.Context) error {
@@ -105,7 +108,7 @@ func (s *Server) renderCollection(c echo.Context, status int, col store.Collecti
 	}
 	v := templates.CollectionView{ID: col.ID, Action: fmt.Sprintf("/collections/%d", col.ID), Name: col.Name,
 		Description: col.Description, DescHTML: renderMarkdown(col.Description), Shared: col.Shared,
-		PublicURL: s.link("/c/" + col.Slug), Form: f}
+		Indexable: col.Indexable, PublicURL: s.link("/c/" + col.Slug), Out: s.shareOut("c", col.Slug), Form: f}
 	in := map[int64]bool{}
 	for i, b := range badges {
 		in[b.ID] = true
@@ -134,7 +137,7 @@ func (s *Server) editCollection(c echo.Context) error {
 	if f.HasErrors() {
 		return s.renderCollection(c, http.StatusUnprocessableEntity, col, f)
 	}
-	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, name, desc, col.Shared, "", s.now()); err != nil {
+	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, name, desc, col.Shared, col.Indexable, "", s.now()); err != nil {
 		return err
 	}
 	flash(c, "success", "Saved.")
@@ -146,8 +149,11 @@ func (s *Server) shareCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	shared, slug := col.Shared, ""
+	shared, indexable, slug := col.Shared, col.Indexable, ""
 	switch c.FormValue("do") {
+	case "options":
+		indexable = c.FormValue("indexable") == "yes"
+		flash(c, "success", "Sharing options saved.")
 	case "on":
 		shared = true
 		flash(c, "success", "This collection is now shared: anyone with its link can see it.")
@@ -160,7 +166,7 @@ func (s *Server) shareCollection(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "unknown share action")
 	}
-	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, col.Name, col.Description, shared, slug, s.now()); err != nil {
+	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, col.Name, col.Description, shared, indexable, slug, s.now()); err != nil {
 		return err
 	}
 	return s.redirect(c, fmt.Sprintf("/collections/%d#cshare-h", col.ID))
@@ -298,10 +304,14 @@ func (s *Server) publicCollection(c echo.Context) error {
 	}
 	h := c.Response().Header()
 	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Robots-Tag", "noindex")
+	if !col.Indexable {
+		h.Set("X-Robots-Tag", "noindex")
+	}
 	h.Set("Vary", "Accept")
 	modified := col.UpdatedAt
-	parts := []any{slug, asJSON, col.UpdatedAt, col.Name, col.Description}
+	checkedID, _ := strconv.ParseInt(c.QueryParam("badge"), 10, 64)
+	checked := checkedNotice(c.QueryParam("checked"))
+	parts := []any{slug, asJSON, col.UpdatedAt, col.Name, col.Description, col.Indexable, col.OwnerName, checkedID, checked}
 	for _, b := range badges {
 		if b.VerifiedAt.After(modified) {
 			modified = b.VerifiedAt
@@ -327,13 +337,38 @@ func (s *Server) publicCollection(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})
 	}
 	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
-		DescHTML: renderMarkdown(col.Description), Now: s.now()}
+		DescHTML: renderMarkdown(col.Description), Now: s.now(), Owner: col.OwnerName, Indexable: col.Indexable,
+		VerifyAction: "/c/" + slug + "/verify", Description: col.Description,
+		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page))}
+	if len(badges) > 0 {
+		p.ImageURL = absoluteOr(s.link, imageURL(badges[0].ImageHash, badges[0].ImageType))
+	}
 	for i, b := range badges {
-		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+		cb := collectionBadge(b, i == 0, i == len(badges)-1)
+		if b.ID == checkedID && checked != "" {
+			cb.Checked = checked
+			if cb.Checks, err = publicChecksView(b, false); err != nil {
+				return err
+			}
+		}
+		p.Badges = append(p.Badges, cb)
 	}
 	var buf strings.Builder
 	if err := templates.PublicCollectionPage(p).Render(c.Request().Context(), &buf); err != nil {
 		return err
 	}
 	return c.HTML(http.StatusOK, buf.String())
+}
+
+// publicCollectionFile serves the QR code of a shared collection's link.
+func (s *Server) publicCollectionFile(c echo.Context) error {
+	slug := c.Param("slug")
+	if _, _, err := s.sharedCollection(c.Request().Context(), slug); err != nil {
+		return err
+	}
+	switch file := c.Param("file"); file {
+	case "qr.svg", "qr.png":
+		return qrResponse(c, s.link("/c/"+slug), strings.TrimPrefix(file, "qr."))
+	}
+	return echo.ErrNotFound
 }

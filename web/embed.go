@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -15,15 +16,18 @@ import (
 
 // Embeds are the only pages other sites may frame: /embed/b/{slug} and
 // /embed/c/{slug}, and the SVG shield /embed/b/{slug}.svg for README files.
-// They render stored data, set no cookies and run no script.
+// They render stored data, set no cookies, and run one script of our own
+// (static/embed-frame.js) that reports the widget's height to the framing
+// page; /embed.js is the loader that page includes to size the frame.
 
 // embedCSP lets any site frame the widget, and nothing else.
-const embedCSP = "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; " +
+const embedCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 func (s *Server) registerEmbeds(e *echo.Echo) {
 	e.GET("/embed/b/:slug", s.embedBadge)
 	e.GET("/embed/c/:slug", s.embedCollection)
+	e.GET("/embed.js", s.embedLoader)
 }
 
 func embedHeaders(c echo.Context) {
@@ -35,18 +39,34 @@ func embedHeaders(c echo.Context) {
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 }
 
+// embedTheme reads ?theme=: light, dark, or "" to follow the system.
+func embedTheme(c echo.Context) string {
+	switch t := c.QueryParam("theme"); t {
+	case "light", "dark":
+		return t
+	}
+	return ""
+}
+
 func (s *Server) embedBadge(c echo.Context) error {
 	slug, svg := strings.CutSuffix(c.Param("slug"), ".svg")
-	b, _, err := s.sharedBadge(c.Request().Context(), slug)
+	b, sh, err := s.sharedBadge(c.Request().Context(), slug)
 	if err != nil {
 		return err
 	}
 	embedHeaders(c)
-	page := s.link("/b/" + slug)
+	modified := b.VerifiedAt
+	if sh.UpdatedAt.After(modified) {
+		modified = sh.UpdatedAt
+	}
+	theme := embedTheme(c)
+	if s.cached(c, modified, slug, svg, theme, b.Status, b.Name, b.IssuerName, b.ImageHash, b.VerifiedAt.Unix(), s.frameJS) {
+		return c.NoContent(http.StatusNotModified)
+	}
 	if svg {
 		return s.shield(c, b)
 	}
-	p := templates.PublicCollection{CSS: s.css, URL: page, Name: b.Name,
+	p := templates.PublicCollection{CSS: s.css, URL: s.link("/b/" + slug), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
 		Badges: []templates.CollectionBadge{collectionBadge(b, true, true)}}
 	return s.renderEmbed(c, p)
 }
@@ -58,11 +78,33 @@ func (s *Server) embedCollection(c echo.Context) error {
 		return err
 	}
 	embedHeaders(c)
-	p := templates.PublicCollection{CSS: s.css, URL: s.link("/c/" + slug), Name: col.Name}
+	theme := embedTheme(c)
+	modified := col.UpdatedAt
+	parts := []any{slug, theme, col.UpdatedAt, col.Name, s.frameJS}
+	for _, b := range badges {
+		if b.VerifiedAt.After(modified) {
+			modified = b.VerifiedAt
+		}
+		parts = append(parts, b.ID, b.Status, b.Name, b.IssuerName, b.ImageHash, b.VerifiedAt.Unix())
+	}
+	if s.cached(c, modified, parts...) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	p := templates.PublicCollection{CSS: s.css, URL: s.link("/c/" + slug), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
 	for i, b := range badges {
 		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
 	}
 	return s.renderEmbed(c, p)
+}
+
+// cached sets ETag and Last-Modified from what a response depends on, and
+// reports whether the request's validators say the client has it already.
+func (s *Server) cached(c echo.Context, modified time.Time, parts ...any) bool {
+	tag := etag(parts...)
+	h := c.Response().Header()
+	h.Set("ETag", tag)
+	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	return notModified(c.Request(), tag, modified)
 }
 
 func (s *Server) renderEmbed(c echo.Context, p templates.PublicCollection) error {
@@ -71,6 +113,16 @@ func (s *Server) renderEmbed(c echo.Context, p templates.PublicCollection) error
 		return err
 	}
 	return c.HTML(http.StatusOK, buf.String())
+}
+
+// embedLoader serves the loader script at a stable address, for snippets
+// pasted into other sites; it may be cached for an hour.
+func (s *Server) embedLoader(c echo.Context) error {
+	h := c.Response().Header()
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h.Set("Access-Control-Allow-Origin", "*")
+	return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", s.loaderJS)
 }
 
 // shield draws a static SVG label, "name | status", for README files. All

@@ -8,8 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +30,8 @@ import (
 
 func (s *Server) registerPublic(e *echo.Echo) {
 	e.GET("/b/:slug", s.publicBadge)
+	e.GET("/b/:slug/:file", s.publicBadgeFile)
+	e.POST("/b/:slug/verify", s.verifySharedBadge)
 	e.GET("/oembed", s.oembed)
 }
 
@@ -68,26 +73,54 @@ func decodeBadge(b store.Badge) (openbadges.Badge, openbadges.Report, error) {
 	return ob, rep, err
 }
 
-// oembed describes one of Backpack's own public badge pages. The url is
-// only parsed, never fetched: anything but our own /b/{slug} is a 404.
+// oembed describes one of Backpack's own public pages, /b/{slug} or
+// /c/{slug}, as a rich embed: the widget's iframe, sized to fit maxwidth
+// and maxheight. The url is only parsed, never fetched: anything else is
+// a 404.
 func (s *Server) oembed(c echo.Context) error {
 	if f := c.QueryParam("format"); f != "" && f != "json" {
 		return echo.NewHTTPError(http.StatusNotImplemented, "only format=json")
 	}
 	u, err := url.Parse(c.QueryParam("url"))
-	if err != nil || !strings.EqualFold(u.Host, s.cfg.BaseURL.Host) || !strings.HasPrefix(u.Path, "/b/") {
+	if err != nil || !strings.EqualFold(u.Host, s.cfg.BaseURL.Host) {
 		return echo.ErrNotFound
 	}
-	b, _, err := s.sharedBadge(c.Request().Context(), strings.TrimPrefix(u.Path, "/b/"))
-	if err != nil {
-		return err
+	ctx := c.Request().Context()
+	out := map[string]any{"version": "1.0", "type": "rich", "provider_name": "Backpack", "provider_url": s.link("/"), "cache_age": 300}
+	kind, slug, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
+	w, h := 320, 130
+	switch kind {
+	case "b":
+		b, _, err := s.sharedBadge(ctx, slug)
+		if err != nil {
+			return err
+		}
+		out["title"], out["author_name"] = b.Name, b.IssuerName
+	case "c":
+		col, badges, err := s.sharedCollection(ctx, slug)
+		if err != nil {
+			return err
+		}
+		out["title"] = col.Name
+		if col.OwnerName != "" {
+			out["author_name"] = col.OwnerName
+		}
+		// Two cards a row in 640 pixels, about 100 pixels a row, and the
+		// footer; the script snippet corrects the height on the page.
+		w, h = 640, 60+100*((len(badges)+1)/2)
+	default:
+		return echo.ErrNotFound
 	}
+	if mw, err := strconv.Atoi(c.QueryParam("maxwidth")); err == nil && mw > 0 && mw < w {
+		w = mw
+	}
+	if mh, err := strconv.Atoi(c.QueryParam("maxheight")); err == nil && mh > 0 && mh < h {
+		h = mh
+	}
+	out["width"], out["height"] = w, h
+	out["html"] = fmt.Sprintf(`<iframe src="%s" title="%s" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy"></iframe>`,
+		html.EscapeString(s.link("/embed/"+kind+"/"+slug)), html.EscapeString(out["title"].(string)), w, h)
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
-	out := map[string]any{"version": "1.0", "type": "link", "title": b.Name, "author_name": b.IssuerName,
-		"provider_name": "Backpack", "provider_url": s.link("/"), "cache_age": 60}
-	if thumb := imageURL(b.ImageHash, b.ImageType); thumb != "" {
-		out["thumbnail_url"] = s.link(thumb)
-	}
 	return c.JSON(http.StatusOK, out)
 }
 
@@ -97,10 +130,46 @@ func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
 	sh, err := s.cfg.Store.BadgeShare(c.Request().Context(), b.UserID, b.ID)
 	if err == nil && sh.Enabled {
 		v.Shared, v.URL = true, s.link("/b/"+sh.Slug)
-		v.EmbedURL, v.ShieldURL = s.link("/embed/b/"+sh.Slug), s.link("/embed/b/"+sh.Slug+".svg")
 		v.ShowRecipient, v.Indexable = sh.ShowRecipient, sh.Indexable
+		v.Out = s.shareOut("b", sh.Slug)
+		v.Out.ShieldURL = s.link("/embed/b/" + sh.Slug + ".svg")
+		if ob, _, err := decodeBadge(b); err == nil {
+			v.Out.LinkedIn = linkedInURL(ob, v.URL)
+		}
 	}
 	return v
+}
+
+// shareOut fills the copy, QR and embed options of a live link: kind is
+// "b" for a badge, "c" for a collection.
+func (s *Server) shareOut(kind, slug string) templates.ShareOut {
+	page := s.link("/" + kind + "/" + slug)
+	o := templates.ShareOut{Kind: "badge", URL: page, EmbedURL: s.link("/embed/" + kind + "/" + slug),
+		ScriptURL: s.link("/embed.js"), QRURL: "/" + kind + "/" + slug + "/qr",
+		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page))}
+	if kind == "c" {
+		o.Kind = "collection"
+	}
+	return o
+}
+
+// linkedInURL is LinkedIn's "Add to profile" link for a certification,
+// pre-filled with the badge: name, issuer, issue and expiry month, the
+// public page as the credential URL and the badge's id as credential id.
+func linkedInURL(ob openbadges.Badge, page string) string {
+	q := url.Values{"startTask": {"CERTIFICATION_NAME"}, "name": {ob.Name}, "organizationName": {ob.Issuer.Name}, "certUrl": {page}}
+	if !ob.IssuedOn.IsZero() {
+		q.Set("issueYear", strconv.Itoa(ob.IssuedOn.Year()))
+		q.Set("issueMonth", strconv.Itoa(int(ob.IssuedOn.Month())))
+	}
+	if ob.Expires != nil {
+		q.Set("expirationYear", strconv.Itoa(ob.Expires.Year()))
+		q.Set("expirationMonth", strconv.Itoa(int(ob.Expires.Month())))
+	}
+	if ob.ID != "" {
+		q.Set("certId", ob.ID)
+	}
+	return "https://www.linkedin.com/profile/add?" + q.Encode()
 }
 
 // share turns sharing on or off, changes its options, or makes a new link.
@@ -174,7 +243,8 @@ func (s *Server) publicBadge(c echo.Context) error {
 	if sh.UpdatedAt.After(modified) {
 		modified = sh.UpdatedAt
 	}
-	tag := etag(slug, asJSON, modified, b.Status, sh.ShowRecipient, sh.Indexable, b.ContentHash)
+	checked := checkedNotice(c.QueryParam("checked"))
+	tag := etag(slug, asJSON, modified, b.Status, sh.ShowRecipient, sh.Indexable, b.ContentHash, sh.OwnerName, checked)
 	h.Set("ETag", tag)
 	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
@@ -201,13 +271,17 @@ func (s *Server) publicBadge(c echo.Context) error {
 		Name: ob.Name, Description: ob.Description, CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL},
 		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: b.Status, StatusText: statusText(b.Status, rep),
-		VerifiedAt: b.VerifiedAt, Now: s.now(),
+		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince, Owner: sh.OwnerName,
+		VerifyAction: "/b/" + slug + "/verify", Checked: checked,
 	}
 	if sh.ShowRecipient {
 		p.Recipient = recipientText(b, ob)
 	}
-	for _, ch := range publicChecks(rep.Checks, sh.ShowRecipient) {
-		p.Checks = append(p.Checks, templates.CheckView{Name: ch.Name, OK: ch.OK, Message: ch.Message})
+	if p.Checks, err = publicChecksView(b, sh.ShowRecipient); err != nil {
+		return err
+	}
+	if publicDownload(b, ob, sh) {
+		p.DownloadURL = "/b/" + slug + "/" + bakedName(b)
 	}
 	var buf strings.Builder
 	if err := templates.PublicBadgePage(p).Render(c.Request().Context(), &buf); err != nil {
@@ -263,4 +337,82 @@ func notModified(r *http.Request, tag string, modified time.Time) bool {
 		return !modified.Truncate(time.Second).After(ims)
 	}
 	return false
+}
+
+// publicBadgeFile serves what hangs off a public badge page: the QR code of
+// its link (qr.svg, qr.png) and the baked badge (badge.png or badge.svg).
+func (s *Server) publicBadgeFile(c echo.Context) error {
+	slug := c.Param("slug")
+	b, sh, err := s.sharedBadge(c.Request().Context(), slug)
+	if err != nil {
+		return err
+	}
+	switch file := c.Param("file"); file {
+	case "qr.svg", "qr.png":
+		return qrResponse(c, s.link("/b/"+slug), strings.TrimPrefix(file, "qr."))
+	case bakedName(b):
+		ob, _, err := decodeBadge(b)
+		if err != nil {
+			return err
+		}
+		if !publicDownload(b, ob, sh) {
+			return echo.ErrNotFound
+		}
+		body, ct, err := s.bakedBadge(c.Request().Context(), b)
+		if err != nil {
+			return err
+		}
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", userContentCSP)
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "public, max-age=60, must-revalidate")
+		h.Set("Content-Disposition", `attachment; filename="`+downloadName(b.Name)+path.Ext(file)+`"`)
+		return c.Blob(http.StatusOK, ct, body)
+	}
+	return echo.ErrNotFound
+}
+
+// bakedName is the file name of a badge's baked image on its public page,
+// or "" when it has no image to bake into.
+func bakedName(b store.Badge) string {
+	switch {
+	case b.OriginalType == "png" || b.OriginalType == "svg":
+		return "badge." + b.OriginalType
+	case b.ImageType == "image/svg+xml":
+		return "badge.svg"
+	case b.ImageType == "image/png":
+		return "badge.png"
+	}
+	return ""
+}
+
+// publicDownload reports whether viewers may download the baked badge. The
+// file carries the assertion, so it is offered only when that names no
+// readable recipient, or the owner chose to show the recipient.
+func publicDownload(b store.Badge, ob openbadges.Badge, sh store.Share) bool {
+	if bakedName(b) == "" {
+		return false
+	}
+	_, readable := openbadges.ReadableRecipient(ob.Recipient)
+	return sh.ShowRecipient || !readable
+}
+
+// downloadName makes a badge name safe as a file name.
+func downloadName(name string) string {
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		case r == ' ' || r == '.':
+			b.WriteRune('-')
+		}
+		if b.Len() >= 60 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "badge"
+	}
+	return b.String()
 }

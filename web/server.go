@@ -59,9 +59,14 @@ type Server struct {
 	dummy    string // hash checked when an email has no account
 	ipLimit  *limiter
 	mailRate *limiter
-	css      string
-	icon     string
-	js       string
+	// viewerRate and badgeRate limit Verify now on public pages.
+	viewerRate *limiter
+	badgeRate  *limiter
+	css        string
+	icon       string
+	js         string
+	frameJS    string // the embed widget's height reporter
+	loaderJS   []byte // /embed.js
 }
 
 // New builds the application.
@@ -97,6 +102,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.cfg = cfg
 	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
+	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
 		return nil, err
@@ -104,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 	s.css = static.URL("/static/", "app.css")
 	s.icon = static.URL("/static/", "icon.svg")
 	s.js = static.URL("/static/", "app.js")
+	s.frameJS = static.URL("/static/", "embed-frame.js")
+	loader, _ := static.ByHashedName(strings.TrimPrefix(static.URL("/static/", "embed.js"), "/static/"))
+	s.loaderJS = loader.Body
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,6 +22,7 @@ const maxIdentities = 50
 func (s *Server) registerSettings(e *echo.Echo) {
 	g := e.Group("/settings", s.requireUser)
 	g.GET("", s.settings)
+	g.POST("/profile", s.saveProfile)
 	g.POST("/identities", s.addIdentity)
 	g.POST("/identities/:id/resend", s.resendConfirmation)
 	g.POST("/identities/:id/primary", s.makePrimary)
@@ -46,7 +48,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 type settingsForms struct {
-	add, password, delete templates.Form
+	profile, add, password, delete templates.Form
 }
 
 func (s *Server) settings(c echo.Context) error {
@@ -65,7 +67,11 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForms) err
 	if err != nil {
 		return err
 	}
-	view := templates.Settings{AddForm: orEmpty(f.add), Password: orEmpty(f.password), Delete: orEmpty(f.delete), Now: now}
+	if f.profile.Values == nil {
+		f.profile = newForm()
+		f.profile.Values["display_name"] = user.DisplayName
+	}
+	view := templates.Settings{Profile: f.profile, AddForm: orEmpty(f.add), Password: orEmpty(f.password), Delete: orEmpty(f.delete), Now: now}
 	for _, id := range ids {
 		view.Identities = append(view.Identities, templates.Identity{ID: id.ID, Kind: string(id.Kind), Value: id.Value, Primary: id.Primary, Verified: id.Verified()})
 	}
@@ -206,6 +212,34 @@ func (s *Server) checkPassword(c echo.Context, pw string) (bool, error) {
 	}
 	ok, _, err := s.hasher.Verify(pw, user.PasswordHash)
 	return ok, err
+}
+
+// maxDisplayName bounds the name shown on shared pages.
+const maxDisplayName = 80
+
+// saveProfile sets the display name shown on what the user shares.
+func (s *Server) saveProfile(c echo.Context) error {
+	name := strings.Join(strings.Fields(c.FormValue("display_name")), " ")
+	f := newForm()
+	f.Values["display_name"] = name
+	switch {
+	case len([]rune(name)) > maxDisplayName:
+		f.Errors["display_name"] = fmt.Sprintf("Use at most %d characters.", maxDisplayName)
+	case strings.ContainsFunc(name, unicode.IsControl):
+		f.Errors["display_name"] = "Use letters, numbers and punctuation only."
+	}
+	if f.HasErrors() {
+		return s.renderSettings(c, http.StatusUnprocessableEntity, settingsForms{profile: f})
+	}
+	if err := s.cfg.Store.SetDisplayName(c.Request().Context(), currentUser(c).ID, name); err != nil {
+		return err
+	}
+	if name == "" {
+		flash(c, "success", "Your shared pages no longer show a name.")
+	} else {
+		flash(c, "success", "Your shared pages now say they are shared by "+name+".")
+	}
+	return s.redirect(c, "/settings#profile-h")
 }
 
 func (s *Server) changePassword(c echo.Context) error {

@@ -193,3 +193,24 @@
     })(0);
   });
 })();
+
+// Copy buttons: a button with data-copy copies its value to the clipboard
+// and says so in the nearest [data-copy-status] live region. The buttons
+// stay hidden where the Clipboard API is missing; the link is on the page.
+(function () {
+  "use strict";
+  if (!navigator.clipboard || !window.isSecureContext) return;
+  var buttons = document.querySelectorAll("button[data-copy]");
+  Array.prototype.forEach.call(buttons, function (b) {
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      var status = b.closest(".share-out");
+      status = status && status.querySelector("[data-copy-status]");
+      navigator.clipboard.writeText(b.getAttribute("data-copy")).then(function () {
+        if (status) status.textContent = "Link copied.";
+      }, function () {
+        if (status) status.textContent = "Could not copy; select the link above and copy it.";
+      });
+    });
+  });
+})();

@@ -1,0 +1,143 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"backpack/store"
+	"backpack/templates"
+)
+
+// "Verify now" for viewers of public pages: anyone who has the link may
+// ask Backpack to check a shared badge again, and sees each check. It is
+// the one public request that fetches from the network, so it is limited
+// per viewer (client address) and per badge. A badge checked in the last
+// minute is not checked again: its result is fresh.
+
+var (
+	viewerLimit = Limit{Burst: 6, Every: time.Minute}
+	badgeLimit  = Limit{Burst: 2, Every: time.Minute}
+)
+
+// freshFor is how long a result counts as just checked.
+const freshFor = time.Minute
+
+// checked values in the ?checked= query of a public page after Verify now.
+const (
+	checkedNow         = "now"
+	checkedRecent      = "recent"
+	checkedUnreachable = "unreachable"
+)
+
+// publicVerifyPath reports whether a POST to path is a viewer's Verify now,
+// which carries no session (public pages set no cookies) and so no CSRF
+// token; the browser's cross-origin checks still apply.
+func publicVerifyPath(path string) bool {
+	return (strings.HasPrefix(path, "/b/") || strings.HasPrefix(path, "/c/")) && strings.HasSuffix(path, "/verify") &&
+		strings.Count(path, "/") == 3
+}
+
+// checkBadge verifies a stored badge again and stores the result.
+func (s *Server) checkBadge(ctx context.Context, b store.Badge) (store.Verification, error) {
+	ids, err := s.verifiedIdentities(ctx, b.UserID)
+	if err != nil {
+		return store.Verification{}, err
+	}
+	v := verificationOf(s.cfg.Verifier.Verify(ctx, b.Original, ids), b, s.now())
+	return v, s.cfg.Store.UpdateVerification(ctx, b.UserID, b.ID, v)
+}
+
+// viewerCheck runs Verify now for a viewer within the limits and says
+// what happened, as a ?checked= value.
+func (s *Server) viewerCheck(c echo.Context, b store.Badge) (string, error) {
+	now := s.now()
+	if now.Sub(b.VerifiedAt) < freshFor {
+		return checkedRecent, nil
+	}
+	if ok, wait := s.viewerRate.allow(c.RealIP(), now); !ok {
+		return "", tooMany(wait)
+	}
+	if ok, _ := s.badgeRate.allow(strconv.FormatInt(b.ID, 10), now); !ok {
+		return checkedRecent, nil
+	}
+	v, err := s.checkBadge(c.Request().Context(), b)
+	if err != nil {
+		return "", err
+	}
+	if !v.Reachable {
+		return checkedUnreachable, nil
+	}
+	return checkedNow, nil
+}
+
+// verifySharedBadge is Verify now on /b/{slug}.
+func (s *Server) verifySharedBadge(c echo.Context) error {
+	slug := c.Param("slug")
+	b, _, err := s.sharedBadge(c.Request().Context(), slug)
+	if err != nil {
+		return err
+	}
+	checked, err := s.viewerCheck(c, b)
+	if err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/b/"+slug+"?checked="+checked+"#checks")
+}
+
+// verifyCollectionBadge is Verify now on a card of /c/{slug}: the badge
+// must be in that shared collection.
+func (s *Server) verifyCollectionBadge(c echo.Context) error {
+	slug := c.Param("slug")
+	_, badges, err := s.sharedCollection(c.Request().Context(), slug)
+	if err != nil {
+		return err
+	}
+	id, err := badgeField(c)
+	if err != nil {
+		return err
+	}
+	for _, b := range badges {
+		if b.ID != id {
+			continue
+		}
+		checked, err := s.viewerCheck(c, b)
+		if err != nil {
+			return err
+		}
+		q := url.Values{"checked": {checked}, "badge": {strconv.FormatInt(id, 10)}}
+		return c.Redirect(http.StatusSeeOther, "/c/"+slug+"?"+q.Encode()+"#badge-"+strconv.FormatInt(id, 10))
+	}
+	return echo.ErrNotFound
+}
+
+// checkedNotice is the sentence shown after Verify now, or "".
+func checkedNotice(checked string) string {
+	switch checked {
+	case checkedNow:
+		return "Checked just now. Each check is listed below."
+	case checkedRecent:
+		return "This badge was checked less than a minute ago; this is that result."
+	case checkedUnreachable:
+		return "The issuer could not be reached just now; this is the last result Backpack has."
+	}
+	return ""
+}
+
+// publicChecksView turns a stored report into the checks a viewer sees.
+func publicChecksView(b store.Badge, showRecipient bool) ([]templates.CheckView, error) {
+	_, rep, err := decodeBadge(b)
+	if err != nil {
+		return nil, err
+	}
+	var out []templates.CheckView
+	for _, ch := range publicChecks(rep.Checks, showRecipient) {
+		out = append(out, templates.CheckView{Name: ch.Name, OK: ch.OK, Message: ch.Message})
+	}
+	return out, nil
+}
