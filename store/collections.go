@@ -237,6 +237,85 @@ func (db *DB) MoveInCollection(ctx context.Context, userID, collectionID, badgeI
 	return nil
 }
 
+// ErrStaleOrder means a new order for a collection does not list exactly
+// the badges it holds (each once): the page it came from is out of date.
+var ErrStaleOrder = errors.New("the order does not list exactly the collection's badges")
+
+// SetCollectionOrder puts the badges of one of the user's collections in
+// the order of badgeIDs, which must name each badge in it exactly once
+// (else ErrStaleOrder, and nothing changes), so that an order from a stale
+// page can neither drop nor duplicate a badge.
+func (db *DB) SetCollectionOrder(ctx context.Context, userID, collectionID int64, badgeIDs []int64, now time.Time) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: SetCollectionOrder: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM collections WHERE id = ? AND user_id = ?`, collectionID, userID).Scan(&n); err != nil {
+		return fmt.Errorf("store: SetCollectionOrder: %w", err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	in, err := collectionBadgeIDs(ctx, tx, collectionID)
+	if err != nil {
+		return fmt.Errorf("store: SetCollectionOrder: %w", err)
+	}
+	if err := sameBadges(in, badgeIDs); err != nil {
+		return err
+	}
+	for i, id := range badgeIDs {
+		if _, err := tx.ExecContext(ctx, `UPDATE collection_badges SET position = ? WHERE collection_id = ? AND badge_id = ?`,
+			i+1, collectionID, id); err != nil {
+			return fmt.Errorf("store: SetCollectionOrder: %w", err)
+		}
+	}
+	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
+		return fmt.Errorf("store: SetCollectionOrder: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: SetCollectionOrder: commit: %w", err)
+	}
+	return nil
+}
+
+// collectionBadgeIDs is the set of badges in a collection.
+func collectionBadgeIDs(ctx context.Context, tx *sql.Tx, collectionID int64) (map[int64]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT badge_id FROM collection_badges WHERE collection_id = ?`, collectionID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	in := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		in[id] = true
+	}
+	return in, rows.Err()
+}
+
+// sameBadges checks that ids lists each badge of the set in exactly once.
+func sameBadges(in map[int64]bool, ids []int64) error {
+	seen := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		switch {
+		case !in[id]:
+			return fmt.Errorf("%w: badge %d is not in it", ErrStaleOrder, id)
+		case seen[id]:
+			return fmt.Errorf("%w: badge %d is listed twice", ErrStaleOrder, id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != len(in) {
+		return fmt.Errorf("%w: %d of its %d badges are missing", ErrStaleOrder, len(in)-len(seen), len(in))
+	}
+	return nil
+}
+
 // CollectionBadges returns the badges of a collection in order (light
 // columns, like the list). The caller has checked who may see them.
 func (db *DB) CollectionBadges(ctx context.Context, collectionID int64) ([]Badge, error) {

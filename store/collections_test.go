@@ -112,3 +112,93 @@ func TestCollections(t *testing.T) {
 		t.Fatal("deleting the collection deleted a badge")
 	}
 }
+
+func TestSetCollectionOrder(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	t0 := time.Unix(1_700_000_000, 0)
+	alice, _, _ := db.CreateUser(ctx, "alice@example.org", "h", t0)
+	bob, _, _ := db.CreateUser(ctx, "bob@example.org", "h", t0)
+	var ids []int64
+	for i := range 4 {
+		id, _, err := db.SaveBadge(ctx, Badge{UserID: alice.ID, Original: []byte(fmt.Sprint(i)), OriginalType: "json",
+			Name: fmt.Sprint("B", i), BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	bobBadge, _, _ := db.SaveBadge(ctx, Badge{UserID: bob.ID, Original: []byte("bob"), OriginalType: "json", Name: "Bob's",
+		BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+	cid, err := db.CreateCollection(ctx, alice.ID, "Work", "", "slug-a", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:3] { // B3 stays out
+		if err := db.AddToCollection(ctx, alice.ID, cid, id, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	order := func() string {
+		bs, err := db.CollectionBadges(ctx, cid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := ""
+		for _, b := range bs {
+			s += b.Name
+		}
+		return s
+	}
+
+	t1 := t0.Add(time.Hour)
+	if err := db.SetCollectionOrder(ctx, alice.ID, cid, []int64{ids[2], ids[0], ids[1]}, t1); err != nil {
+		t.Fatal(err)
+	}
+	if o := order(); o != "B2B0B1" {
+		t.Fatalf("order %q, want B2B0B1", o)
+	}
+	if c, _ := db.CollectionByID(ctx, alice.ID, cid); !c.UpdatedAt.Equal(t1) {
+		t.Errorf("updated at %v, want %v", c.UpdatedAt, t1)
+	}
+	// The buttons still work on the new order.
+	db.MoveInCollection(ctx, alice.ID, cid, ids[1], -1, t1)
+	if o := order(); o != "B2B1B0" {
+		t.Fatalf("after moving B1 up: %q", o)
+	}
+
+	t2 := t1.Add(time.Hour)
+	for name, c := range map[string]struct {
+		user int64
+		ids  []int64
+		want error
+	}{
+		"missing one":           {alice.ID, []int64{ids[0], ids[1]}, ErrStaleOrder},
+		"extra one of hers":     {alice.ID, []int64{ids[0], ids[1], ids[2], ids[3]}, ErrStaleOrder},
+		"one of hers for other": {alice.ID, []int64{ids[0], ids[1], ids[3]}, ErrStaleOrder},
+		"bob's badge":           {alice.ID, []int64{ids[0], ids[1], ids[2], bobBadge}, ErrStaleOrder},
+		"unknown id":            {alice.ID, []int64{ids[0], ids[1], 999_999}, ErrStaleOrder},
+		"duplicate":             {alice.ID, []int64{ids[0], ids[1], ids[1]}, ErrStaleOrder},
+		"duplicate and all":     {alice.ID, []int64{ids[0], ids[1], ids[2], ids[0]}, ErrStaleOrder},
+		"empty":                 {alice.ID, nil, ErrStaleOrder},
+		"bob, right ids":        {bob.ID, []int64{ids[0], ids[1], ids[2]}, ErrNotFound},
+	} {
+		if err := db.SetCollectionOrder(ctx, c.user, cid, c.ids, t2); !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", name, err, c.want)
+		}
+	}
+	if o := order(); o != "B2B1B0" {
+		t.Fatalf("refused orders changed it: %q", o)
+	}
+	if c, _ := db.CollectionByID(ctx, alice.ID, cid); !c.UpdatedAt.Equal(t1) {
+		t.Errorf("refused orders touched it: updated at %v", c.UpdatedAt)
+	}
+	if err := db.SetCollectionOrder(ctx, alice.ID, 999_999, nil, t2); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown collection: %v", err)
+	}
+	// An empty collection takes the empty order.
+	empty, _ := db.CreateCollection(ctx, alice.ID, "Empty", "", "slug-e", t0)
+	if err := db.SetCollectionOrder(ctx, alice.ID, empty, nil, t2); err != nil {
+		t.Errorf("empty collection: %v", err)
+	}
+}

@@ -30,6 +30,7 @@ func (s *Server) registerCollections(e *echo.Echo) {
 	g.POST("/:id/add", s.addToCollection)
 	g.POST("/:id/remove", s.removeFromCollection)
 	g.POST("/:id/move", s.moveInCollection)
+	g.POST("/:id/order", s.orderCollection)
 	g.POST("/:id/delete", s.deleteCollection)
 	e.GET("/c/:slug", s.publicCollection)
 	e.GET("/c/:slug/:file", s.publicCollectionFile)
@@ -276,6 +277,59 @@ func (s *Server) moveInCollection(c echo.Context) error {
 		return notFound(err)
 	}
 	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+}
+
+// orderCollection saves a whole new order, sent by app.js after a drag
+// and drop: the form field order lists the badge ids, comma-separated. A
+// script (Accept: application/json) gets 204 or a JSON error; a plain form
+// post goes back to the collection.
+func (s *Server) orderCollection(c echo.Context) error {
+	col, err := s.ownCollection(c)
+	if err != nil {
+		return err
+	}
+	ids, err := orderField(c.FormValue("order"))
+	if err != nil {
+		return s.orderError(c, http.StatusUnprocessableEntity, "The new order could not be read. Reload the page and try again.")
+	}
+	err = s.cfg.Store.SetCollectionOrder(c.Request().Context(), col.UserID, col.ID, ids, s.now())
+	if errors.Is(err, store.ErrStaleOrder) {
+		return s.orderError(c, http.StatusConflict, "The collection has changed since this page was loaded. Reload the page and try again.")
+	}
+	if err != nil {
+		return notFound(err)
+	}
+	if wantsJSON(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	flash(c, "success", "Saved the new order.")
+	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+}
+
+// orderField parses comma-separated badge ids ("" is the empty order).
+func orderField(v string) ([]int64, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	ids := make([]int64, 0, len(parts))
+	for _, p := range parts {
+		id, err := strconv.ParseInt(strings.TrimSpace(p), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("bad badge id %q", p)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
+}
+
+// orderError refuses a new order with status and a message for the user:
+// JSON for the script, else the error page.
+func (s *Server) orderError(c echo.Context, status int, msg string) error {
+	if wantsJSON(c) {
+		return c.JSON(status, map[string]any{"error": map[string]any{"status": status, "message": msg}})
+	}
+	return s.render(c, status, templates.ErrorPage(s.base(c, "Order not saved"), templates.Error{Status: status, Heading: "Order not saved", Text: msg}))
 }
 
 func (s *Server) deleteCollection(c echo.Context) error {

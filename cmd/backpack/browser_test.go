@@ -1598,3 +1598,129 @@ func shortText(s string) string {
 	}
 	return s
 }
+
+// browserDragPointsJS returns where to drag the collection badge named from
+// (its issuer, which is not a link or a button) and where to drop it: in
+// the upper or lower quarter of the badge named to.
+const browserDragPointsJS = `((from, to, after) => {
+	const item = (name) => [...document.querySelectorAll("[data-testid=collection-badge]")].find((li) => li.dataset.name === name);
+	const src = item(from), dst = item(to);
+	if (!src || !dst) throw new Error("no badge " + (src ? to : from) + " in the collection");
+	document.querySelector("[data-testid=collection-badges]").scrollIntoView({block: "center"});
+	const s = src.querySelector(".what .muted").getBoundingClientRect(), d = dst.getBoundingClientRect();
+	return [s.left + s.width / 2, s.top + s.height / 2, d.left + d.width / 2, d.top + d.height * (after ? 0.75 : 0.25)];
+})(%s, %s, %t)`
+
+// dragBadge drags the collection badge named from with the mouse and drops
+// it before or after the badge named to (a native HTML5 drag, through
+// chromedp.DragAndDropXY).
+func (a *browserApp) dragBadge(from, to string, after bool) {
+	a.t.Helper()
+	f, _ := json.Marshal(from)
+	d, _ := json.Marshal(to)
+	p := browserEval[[]float64](a.t, a.ctx, fmt.Sprintf(browserDragPointsJS, f, d, after))
+	if err := chromedp.Do(a.ctx, chromedp.DragAndDropXY(p[0], p[1], p[2], p[3])); err != nil {
+		a.t.Fatalf("drag %s onto %s: %v", from, to, err)
+	}
+}
+
+// collectionOrder returns the names of the badges on the collection page,
+// each with the labels of its buttons: "Alpha: Move down, Remove".
+func (a *browserApp) collectionOrder() []string {
+	a.t.Helper()
+	return browserEval[[]string](a.t, a.ctx, `[...document.querySelectorAll("[data-testid=collection-badge]")].map((li) =>
+		li.dataset.name + ": " + [...li.querySelectorAll(".actions button")].map((b) => b.textContent.trim()).join(", "))`)
+}
+
+func TestBrowserCollectionDragAndDrop(t *testing.T) {
+	t.Parallel()
+	is := newBrowserIssuer(t)
+	a := newBrowserAppArgs(t, "--allow-host", is.hostPort())
+	const email = "joy@example.com"
+	a.newConfirmedUser(email)
+
+	// Three badges with their own names, added to a collection in order.
+	var urls []string
+	for i, name := range []string{"Alpha", "Bravo", "Charlie"} {
+		class := fmt.Sprintf("/badge/%d", i)
+		is.putJSON(class, map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": is.url(class),
+			"name": name, "description": "A badge.", "image": is.url("/badge.png"),
+			"criteria": map[string]any{"narrative": "Do it."}, "issuer": is.url("/issuer")})
+		path := fmt.Sprintf("/a/%d", i)
+		var as map[string]any
+		if err := json.Unmarshal(is.assertion(path, email), &as); err != nil {
+			t.Fatal(err)
+		}
+		as["badge"] = is.url(class)
+		is.putJSON(path, as)
+		urls = append(urls, is.url(path))
+	}
+	a.open("/badges/new")
+	a.fill("#f-urls", strings.Join(urls, "\n"))
+	if status := a.submit("[data-testid=add-submit]"); status != 200 {
+		t.Fatalf("add badges: status %d", status)
+	}
+	a.requireOutcomes("add badges", a.results("[data-testid=import-results]"), urls[0], "added", urls[1], "added", urls[2], "added")
+	a.open("/collections")
+	a.fill("#f-name", "Favourites")
+	if status := a.submit("[data-testid=create-collection]"); status != 200 {
+		t.Fatalf("create collection: status %d", status)
+	}
+	for range 3 { // the first badge by name each time
+		if status := a.submit("[data-testid=add-to-collection]"); status != 200 {
+			t.Fatalf("add to collection: status %d", status)
+		}
+	}
+	col := a.path()
+	requireOrder := func(what string, want ...string) {
+		t.Helper()
+		if got := a.collectionOrder(); !slices.Equal(got, want) {
+			t.Fatalf("%s: the collection shows\n  %q\nwant\n  %q", what, got, want)
+		}
+	}
+	requireOrder("to start with", "Alpha: Move down, Remove", "Bravo: Move up, Move down, Remove", "Charlie: Move up, Remove")
+	a.waitJS("badges draggable", `document.querySelectorAll("[data-testid=collection-badge][draggable=true]").length === 3`, 5*time.Second)
+
+	// Drag Alpha below Charlie: the list changes at once, the buttons
+	// follow, the live region says so, and the order is saved.
+	a.dragBadge("Alpha", "Charlie", true)
+	a.waitJS("the move announced", `document.querySelector("#order-status").textContent !== ""`, 10*time.Second)
+	if got := a.text("#order-status"); got != "Moved Alpha to position 3 of 3." || a.exists("#order-status.error") {
+		t.Fatalf("after the drop the live region says %q", got)
+	}
+	want := []string{"Bravo: Move down, Remove", "Charlie: Move up, Move down, Remove", "Alpha: Move up, Remove"}
+	requireOrder("after the drop", want...)
+	if a.exists(".drop-before, .drop-after, .dragging") {
+		t.Error("a drop indicator stays after the drop")
+	}
+	a.checkPage("collection after a drag and drop")
+	a.open(col)
+	requireOrder("after a reload", want...)
+
+	// The Move buttons that app.js made work like the server's.
+	if status := a.submit(`[data-testid=collection-badge][data-name=Alpha] button[aria-label="Move up: Alpha"]`); status != 200 {
+		t.Fatalf("move up: status %d", status)
+	}
+	want = []string{"Bravo: Move down, Remove", "Alpha: Move up, Move down, Remove", "Charlie: Move up, Remove"}
+	requireOrder("after Move up", want...)
+
+	// A stale page: Charlie leaves the collection behind the page's back.
+	// The drop is refused; the old order comes back, with a message.
+	removed, err := chromedp.Run(a.ctx, chromedp.Evaluate[int](`(async () => {
+		const f = document.querySelector("[data-testid=collection-badge][data-name=Charlie] form[action$='/remove']");
+		return (await fetch(f.action, {method: "POST", body: new FormData(f), credentials: "same-origin"})).status;
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || removed != 200 {
+		t.Fatalf("remove Charlie behind the page's back: status %d, %v", removed, err)
+	}
+	a.failedPages[a.url+col+"/order"] = true
+	a.dragBadge("Bravo", "Charlie", true)
+	a.waitJS("the refusal shown", `document.querySelector("#order-status.error")`, 10*time.Second)
+	if got := a.text("#order-status"); !strings.Contains(got, "Could not move Bravo") || !strings.Contains(got, "Reload the page") {
+		t.Errorf("after the refused drop the live region says %q", got)
+	}
+	requireOrder("after the refused drop", want...)
+	a.open(col)
+	requireOrder("after a reload", "Bravo: Move down, Remove", "Alpha: Move up, Remove")
+	a.requireNoConsoleErrors()
+}

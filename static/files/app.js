@@ -1,6 +1,7 @@
-// Backpack's only script: progressive enhancement of the add-badges form.
-// Without it the form posts as it is. It never sets innerHTML: everything it
-// shows is built with createElement and textContent.
+// Backpack's only script: progressive enhancement of the add-badges form
+// and of the order of a collection. Without it the forms post as they are.
+// It never sets innerHTML: everything it shows is built with createElement
+// and textContent.
 (function () {
   "use strict";
   var form = document.getElementById("add-form");
@@ -212,5 +213,168 @@
         if (status) status.textContent = "Could not copy; select the link above and copy it.";
       });
     });
+  });
+})();
+
+// A collection's badges can be dragged into a new order: a mouse shortcut
+// for the Move up and Move down buttons, which stay the keyboard path. The
+// new order goes to the list's data-order-url; if the server refuses it,
+// the old order comes back. #order-status says what happened.
+(function () {
+  "use strict";
+  var list = document.querySelector("ol[data-order-url]");
+  var status = document.getElementById("order-status");
+  var token = document.querySelector("input[name=_csrf]");
+  if (!list || !status || !token || !window.fetch || !window.URLSearchParams || !("draggable" in list)) return;
+  var base = list.getAttribute("data-order-url").replace(/\/order$/, "");
+  var dragged = null; // the item being dragged, if it is one of ours
+  var busy = false; // an order is being saved
+
+  function items() { return Array.prototype.slice.call(list.children); }
+
+  function say(text, isError) {
+    status.textContent = text;
+    status.classList.toggle("error", !!isError);
+  }
+
+  function unmark() {
+    items().forEach(function (li) { li.classList.remove("drop-before", "drop-after"); });
+  }
+
+  // The item under the event and whether the pointer is in its lower half.
+  function spot(e) {
+    var li = e.target && e.target.closest ? e.target.closest("li") : null;
+    if (!li || li.parentNode !== list) return null;
+    var r = li.getBoundingClientRect();
+    return { li: li, after: e.clientY > r.top + r.height / 2 };
+  }
+
+  // A Move up or Move down form, as templates/collections.templ makes it.
+  function moveForm(li, dir) {
+    var f = document.createElement("form");
+    f.method = "post";
+    f.action = base + "/move";
+    [["_csrf", token.value], ["badge_id", li.getAttribute("data-badge-id")], ["dir", dir]].forEach(function (kv) {
+      var h = document.createElement("input");
+      h.type = "hidden"; h.name = kv[0]; h.value = kv[1];
+      f.appendChild(h);
+    });
+    var label = dir === "up" ? "Move up" : "Move down";
+    var b = document.createElement("button");
+    b.type = "submit";
+    b.className = "secondary";
+    b.textContent = label;
+    b.setAttribute("aria-label", label + ": " + li.getAttribute("data-name"));
+    f.appendChild(b);
+    return f;
+  }
+
+  function moveFormOf(li, dir) {
+    var input = li.querySelector(".actions input[name=dir][value=" + dir + "]");
+    return input ? input.form : null;
+  }
+
+  // After a drop each item offers the moves it can make, as the server
+  // would: no Move up for the first, no Move down for the last.
+  function fixButtons() {
+    var all = items();
+    all.forEach(function (li, i) {
+      var actions = li.querySelector(".actions");
+      if (!actions) return;
+      var up = moveFormOf(li, "up"), down = moveFormOf(li, "down");
+      if (i > 0 && !up) up = actions.insertBefore(moveForm(li, "up"), actions.firstChild);
+      if (i === 0 && up) { actions.removeChild(up); up = null; }
+      if (i < all.length - 1 && !down) actions.insertBefore(moveForm(li, "down"), up ? up.nextSibling : actions.firstChild);
+      if (i === all.length - 1 && down) actions.removeChild(down);
+    });
+  }
+
+  function save(li, before) {
+    busy = true;
+    list.setAttribute("aria-busy", "true");
+    var body = new URLSearchParams();
+    body.append("order", items().map(function (x) { return x.getAttribute("data-badge-id"); }).join(","));
+    fetch(base + "/order", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRF-Token": token.value },
+      body: body
+    }).then(function (r) {
+      if (r.status === 204) return null;
+      var fallback = "the server answered " + r.status + ". Reload the page and try again.";
+      return r.json().then(function (d) {
+        return (d && d.error && d.error.message) || fallback;
+      }, function () { return fallback; });
+    }, function () {
+      return "check your connection and try again.";
+    }).then(function (problem) {
+      busy = false;
+      list.removeAttribute("aria-busy");
+      var name = li.getAttribute("data-name");
+      if (problem) {
+        before.forEach(function (x) { list.appendChild(x); });
+        fixButtons();
+        say("Could not move " + name + ": " + problem + " The list is back in its old order.", true);
+        return;
+      }
+      var all = items();
+      say("Moved " + name + " to position " + (all.indexOf(li) + 1) + " of " + all.length + ".");
+    });
+  }
+
+  function drop(li, at) {
+    var before = items();
+    if (at.li !== li) list.insertBefore(li, at.after ? at.li.nextSibling : at.li);
+    var changed = items().some(function (x, i) { return x !== before[i]; });
+    if (!changed) return;
+    fixButtons();
+    save(li, before);
+  }
+
+  var all = items();
+  if (all.length < 2) return;
+  all.forEach(function (li) { li.draggable = true; });
+  list.classList.add("reorderable");
+  var hint = document.createElement("p");
+  hint.className = "muted";
+  hint.textContent = "Drag a badge to move it, or use its Move buttons.";
+  list.parentNode.insertBefore(hint, list);
+
+  list.addEventListener("dragstart", function (e) {
+    var at = spot(e);
+    if (!at || busy) { if (busy) e.preventDefault(); return; }
+    dragged = at.li;
+    dragged.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", dragged.getAttribute("data-name"));
+    if (e.dataTransfer.setDragImage) {
+      var r = dragged.getBoundingClientRect();
+      e.dataTransfer.setDragImage(dragged, e.clientX - r.left, e.clientY - r.top);
+    }
+  });
+  ["dragenter", "dragover"].forEach(function (t) {
+    list.addEventListener(t, function (e) {
+      var at = dragged && spot(e);
+      if (!at) return; // not our drag (a file, text): the browser decides
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "move";
+      unmark();
+      if (at.li !== dragged) at.li.classList.add(at.after ? "drop-after" : "drop-before");
+    });
+  });
+  list.addEventListener("dragleave", function (e) {
+    if (!list.contains(e.relatedTarget)) unmark();
+  });
+  list.addEventListener("drop", function (e) {
+    var at = dragged && spot(e);
+    if (!at) return;
+    e.preventDefault();
+    unmark();
+    drop(dragged, at);
+  });
+  list.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    unmark();
   });
 })();
