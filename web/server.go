@@ -135,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerPublic(e)
 	s.registerCollections(e)
 	s.registerEmbeds(e)
+	s.registerDisplayer(e)
 	return s, nil
 }
 

@@ -66,6 +66,9 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForms) err
 		return err
 	}
 	view := templates.Settings{AddForm: orEmpty(f.add), Password: orEmpty(f.password), Delete: orEmpty(f.delete), Now: now}
+	if view.Displayer, err = s.displayerSettings(c, user.ID); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		view.Identities = append(view.Identities, templates.Identity{ID: id.ID, Kind: string(id.Kind), Value: id.Value, Primary: id.Primary, Verified: id.Verified()})
 	}
