@@ -51,7 +51,17 @@ type Settings struct {
 	AddForm    Form
 	Password   Form
 	Delete     Form
+	Displayer  DisplayerSettings
 	Now        time.Time
+}
+
+// DisplayerSettings is the opt-in to the Mozilla Displayer API, for older
+// portfolio plugins.
+type DisplayerSettings struct {
+	On        bool
+	ID        string // the public id, when On
+	BaseURL   string // this Backpack's address, for plugins that ask for it
+	GroupsURL string // the list of shared collections under ID
 }
 
 // Identity is one row of the identities list.

@@ -144,6 +144,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerPublic(e)
 	s.registerCollections(e)
 	s.registerEmbeds(e)
+	s.registerDisplayer(e)
 	return s, nil
 }
 

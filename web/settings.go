@@ -72,6 +72,9 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForms) err
 		f.profile.Values["display_name"] = user.DisplayName
 	}
 	view := templates.Settings{Profile: f.profile, AddForm: orEmpty(f.add), Password: orEmpty(f.password), Delete: orEmpty(f.delete), Now: now}
+	if view.Displayer, err = s.displayerSettings(c, user.ID); err != nil {
+		return err
+	}
 	for _, id := range ids {
 		view.Identities = append(view.Identities, templates.Identity{ID: id.ID, Kind: string(id.Kind), Value: id.Value, Primary: id.Primary, Verified: id.Verified()})
 	}
