@@ -72,6 +72,10 @@ const badgeColumns = `b.id, b.user_id, b.content_hash, b.original, b.original_ty
 	b.badge_json, b.image_hash, COALESCE(i.content_type, ''), b.status, b.report_json, b.verified_at,
 	b.unreachable_since, b.recipient, b.created_at`
 
+// badgeColumnsNoOriginal reads a badge without its original file, which
+// can be megabytes and is never needed to show it (Original is nil).
+var badgeColumnsNoOriginal = strings.Replace(badgeColumns, "b.original, b.original_type", "NULL, b.original_type", 1)
+
 const badgeFrom = `badges b LEFT JOIN images i ON i.hash = b.image_hash`
 
 func scanBadge(row interface{ Scan(...any) error }) (Badge, error) {
@@ -166,7 +170,7 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 	if outcome == Duplicate {
 		return id, outcome, nil // the deferred rollback drops an image stored on the way
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return 0, "", fmt.Errorf("store: SaveBadge: commit: %w", err)
 	}
 	return id, outcome, nil
@@ -348,7 +352,7 @@ func (db *DB) DeleteBadge(ctx context.Context, userID, id int64) error {
 	if err := deleteImageIfUnused(ctx, tx, image); err != nil {
 		return fmt.Errorf("store: DeleteBadge: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: DeleteBadge: commit: %w", err)
 	}
 	return nil
@@ -411,7 +415,7 @@ func (db *DB) UpdateVerification(ctx context.Context, userID, id int64, v Verifi
 	if err != nil {
 		return fmt.Errorf("store: UpdateVerification: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: UpdateVerification: commit: %w", err)
 	}
 	return nil
@@ -461,7 +465,7 @@ func (db *DB) ClaimDue(ctx context.Context, now, before time.Time, limit int, le
 	if err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: commit: %w", err)
 	}
 	return out, nil

@@ -39,7 +39,7 @@ func scanCollection(row interface{ Scan(...any) error }, extra ...any) (Collecti
 // CreateCollection makes a private collection with slug as its (not yet
 // live) link.
 func (db *DB) CreateCollection(ctx context.Context, userID int64, name, description, slug string, now time.Time) (int64, error) {
-	res, err := db.w.ExecContext(ctx, `INSERT INTO collections (user_id, name, description, slug, created_at, updated_at)
+	res, err := db.exec(ctx, `INSERT INTO collections (user_id, name, description, slug, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, userID, name, description, slug, unix(now), unix(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: CreateCollection: %w", err)
@@ -110,7 +110,7 @@ func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, desc
 		q += `, slug = ?`
 		args = append(args, newSlug)
 	}
-	res, err := db.w.ExecContext(ctx, q+` WHERE id = ? AND user_id = ?`, append(args, id, userID)...)
+	res, err := db.exec(ctx, q+` WHERE id = ? AND user_id = ?`, append(args, id, userID)...)
 	if err != nil {
 		return fmt.Errorf("store: UpdateCollection: %w", err)
 	}
@@ -122,7 +122,7 @@ func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, desc
 
 // DeleteCollection deletes a collection (not its badges).
 func (db *DB) DeleteCollection(ctx context.Context, userID, id int64) error {
-	res, err := db.w.ExecContext(ctx, `DELETE FROM collections WHERE id = ? AND user_id = ?`, id, userID)
+	res, err := db.exec(ctx, `DELETE FROM collections WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("store: DeleteCollection: %w", err)
 	}
@@ -156,7 +156,7 @@ func (db *DB) AddToCollection(ctx context.Context, userID, collectionID, badgeID
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: AddToCollection: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: AddToCollection: commit: %w", err)
 	}
 	return nil
@@ -185,7 +185,7 @@ func (db *DB) RemoveFromCollection(ctx context.Context, userID, collectionID, ba
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: RemoveFromCollection: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: RemoveFromCollection: commit: %w", err)
 	}
 	return nil
@@ -231,7 +231,7 @@ func (db *DB) MoveInCollection(ctx context.Context, userID, collectionID, badgeI
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: MoveInCollection: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: MoveInCollection: commit: %w", err)
 	}
 	return nil
@@ -274,7 +274,7 @@ func (db *DB) SetCollectionOrder(ctx context.Context, userID, collectionID int64
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: SetCollectionOrder: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: SetCollectionOrder: commit: %w", err)
 	}
 	return nil
@@ -316,10 +316,10 @@ func sameBadges(in map[int64]bool, ids []int64) error {
 	return nil
 }
 
-// CollectionBadges returns the badges of a collection in order (light
-// columns, like the list). The caller has checked who may see them.
+// CollectionBadges returns the badges of a collection in order, without
+// their original files. The caller has checked who may see them.
 func (db *DB) CollectionBadges(ctx context.Context, collectionID int64) ([]Badge, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT `+badgeColumns+` FROM collection_badges cb
+	rows, err := db.r.QueryContext(ctx, `SELECT `+badgeColumnsNoOriginal+` FROM collection_badges cb
 		JOIN badges b ON b.id = cb.badge_id LEFT JOIN images i ON i.hash = b.image_hash
 		WHERE cb.collection_id = ? ORDER BY cb.position, b.id`, collectionID)
 	if err != nil {
@@ -332,7 +332,6 @@ func (db *DB) CollectionBadges(ctx context.Context, collectionID int64) ([]Badge
 		if err != nil {
 			return nil, fmt.Errorf("store: CollectionBadges: %w", err)
 		}
-		b.Original = nil // never needed for display
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {

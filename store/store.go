@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -33,6 +34,30 @@ type DB struct {
 	w    *sql.DB // one connection, immediate transactions
 	r    *sql.DB // read-only pool
 	path string
+	// gen counts committed writes; see Generation.
+	gen atomic.Uint64
+}
+
+// Generation is a number that changes after every write this DB commits,
+// and only then: read it before reading the database, and data read then
+// is current for as long as Generation still returns the same number. It
+// lets the web layer keep rendered public pages until anything changes.
+// Every write goes through exec or commit, which bump it once the change
+// is visible to readers.
+func (db *DB) Generation() uint64 { return db.gen.Load() }
+
+// exec runs one write outside a transaction (it commits on its own).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.w.ExecContext(ctx, query, args...)
+	db.gen.Add(1) // even on error: a statement may have changed rows before failing
+	return res, err
+}
+
+// commit commits a write transaction.
+func (db *DB) commit(tx *sql.Tx) error {
+	err := tx.Commit()
+	db.gen.Add(1)
+	return err
 }
 
 // FileName is the database file inside the data folder.

@@ -98,7 +98,7 @@ func publicTargets(tb testing.TB, n int) (*app, []publicTarget) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := a.db.UpdateCollection(ctx, u.ID, col, name, desc, true, "", now); err != nil {
+	if err := a.db.UpdateCollection(ctx, u.ID, col, name, desc, true, false, "", now); err != nil {
 		tb.Fatal(err)
 	}
 	for _, id := range ids {
@@ -172,10 +172,16 @@ func BenchmarkPublic(b *testing.B) {
 	}
 	for _, tg := range targets {
 		b.Run(tg.name, func(b *testing.B) {
+			// "rendered" empties the page cache before each request: the
+			// cost of a page that changed, or of the first visitor.
+			rendered := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				a.pages = newPageCache()
+				a.ServeHTTP(w, r)
+			})
 			for _, side := range []struct {
 				name string
 				h    http.Handler
-			}{{"backpack", a}, {"static", static}} {
+			}{{"backpack", a}, {"rendered", rendered}, {"static", static}} {
 				b.Run(side.name, func(b *testing.B) {
 					req := httptest.NewRequest(http.MethodGet, "http://backpack.test"+tg.path, nil)
 					b.SetBytes(int64(len(bodies[tg.path])))

@@ -32,7 +32,7 @@ func (s *Server) registerCollections(e *echo.Echo) {
 	g.POST("/:id/move", s.moveInCollection)
 	g.POST("/:id/order", s.orderCollection)
 	g.POST("/:id/delete", s.deleteCollection)
-	e.GET("/c/:slug", s.publicCollection)
+	e.GET("/c/:slug", s.publicCollection, s.cachedPublic)
 	e.GET("/c/:slug/:file", s.publicCollectionFile)
 	e.POST("/c/:slug/verify", s.verifyCollectionBadge)
 }

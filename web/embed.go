@@ -25,8 +25,8 @@ const embedCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-s
 	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 func (s *Server) registerEmbeds(e *echo.Echo) {
-	e.GET("/embed/b/:slug", s.embedBadge)
-	e.GET("/embed/c/:slug", s.embedCollection)
+	e.GET("/embed/b/:slug", s.embedBadge, s.cachedPublic)
+	e.GET("/embed/c/:slug", s.embedCollection, s.cachedPublic)
 	e.GET("/embed.js", s.embedLoader)
 }
 

@@ -29,7 +29,7 @@ import (
 // choose to share.
 
 func (s *Server) registerPublic(e *echo.Echo) {
-	e.GET("/b/:slug", s.publicBadge)
+	e.GET("/b/:slug", s.publicBadge, s.cachedPublic)
 	e.GET("/b/:slug/:file", s.publicBadgeFile)
 	e.POST("/b/:slug/verify", s.verifySharedBadge)
 	e.GET("/oembed", s.oembed)

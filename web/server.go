@@ -67,6 +67,7 @@ type Server struct {
 	js         string
 	frameJS    string // the embed widget's height reporter
 	loaderJS   []byte // /embed.js
+	pages      *pageCache
 }
 
 // New builds the application.
@@ -103,6 +104,7 @@ func New(cfg Config) (*Server, error) {
 	s.cfg = cfg
 	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
 	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
+	s.pages = newPageCache()
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
 		return nil, err
