@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,13 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 	a := newBrowserAppArgs(t, "--allow-host", is.hostPort())
 	const email = "jo@example.com"
 	a.newConfirmedUser(email)
+	// With BACKPACK_SCREENSHOTS=DIR the pages are saved there too.
+	shots := os.Getenv("BACKPACK_SCREENSHOTS")
+	shoot := func(name string) {
+		if shots != "" {
+			a.shoot(shots, name)
+		}
+	}
 
 	var urls []string
 	for i := range 5 {
@@ -51,6 +59,8 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 		t.Fatalf("share collection: status %d", status)
 	}
 	a.checkPage("collection, shared, with its share options")
+	browserEval[any](t, a.ctx, `document.querySelectorAll("[data-testid=share-out] details").forEach((d) => d.open = true), null`)
+	shoot("collection-shared")
 	iframeSnippet := browserEval[string](t, a.ctx, `document.querySelector("[data-testid=snippet-iframe]").value`)
 	scriptSnippet := browserEval[string](t, a.ctx, `document.querySelector("[data-testid=snippet-script]").value`)
 	publicCol := browserEval[string](t, a.ctx, `new URL(document.querySelector("[data-testid=collection-link]").href).pathname`)
@@ -60,9 +70,11 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 
 	// The portfolio: the script snippet in a 300-pixel column (tall: one
 	// card a row), the iframe snippet below. Its own script records the
-	// heights the widget reports, as a test probe.
+	// heights the script's widget reports, as a test probe (the plain
+	// iframe's widget reports too, and is ignored).
 	portfolio := `<!doctype html><html lang="en"><title>Portfolio</title><link rel="icon" href="data:,">
-<script>window.reported = []; addEventListener("message", (e) => { if (e.data && e.data.backpackEmbedHeight) reported.push(e.data.backpackEmbedHeight); });</script>
+<script>window.reported = []; addEventListener("message", (e) => { const f = document.querySelector("#col iframe");
+if (f && e.source === f.contentWindow && e.data && e.data.backpackEmbedHeight) reported.push(e.data.backpackEmbedHeight); });</script>
 <main><h1>My portfolio</h1><div id="col" style="width:300px">` + scriptSnippet + `</div>
 <div id="plain">` + iframeSnippet + `</div></main></html>`
 	is.put("/portfolio.html", "text/html; charset=utf-8", []byte(portfolio))
@@ -72,7 +84,11 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 	a.waitJS("the script inserts the widget's frame", `document.querySelector("#col iframe[data-backpack-frame]")`, 10*time.Second)
 	frameHeight := `Math.round(document.querySelector("#col iframe").getBoundingClientRect().height)`
 	lastReported := `(window.reported.length ? window.reported[window.reported.length - 1] : 0)`
-	a.waitJS("the frame takes the reported height", lastReported+` > 0 && `+frameHeight+` === `+lastReported, 15*time.Second)
+	if !a.pollJS(lastReported+` > 0 && `+frameHeight+` === `+lastReported, 15*time.Second) {
+		t.Fatalf("the frame does not take the reported height: frame %s px, reported %s",
+			browserEval[string](t, a.ctx, `String(document.querySelector("#col iframe").getBoundingClientRect().height)`),
+			browserEval[string](t, a.ctx, `JSON.stringify(window.reported)`))
+	}
 	narrow := browserEval[int](t, a.ctx, frameHeight)
 	if narrow <= 400 {
 		t.Fatalf("five badges one a row fit in %d px: the frame kept its default height", narrow)
@@ -91,13 +107,16 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 	// Both frames show the widget (the frame tree lists them loaded).
 	embed := strings.Replace(publicCol, "/c/", "/embed/c/", 1)
 	a.requireLoadedFrames(2, embed)
+	shoot("portfolio")
+	a.open(embed + "?theme=dark")
+	a.checkPage("collection embed, dark theme")
+	shoot("embed-dark")
 
 	// A viewer asks to verify one badge on the public page and sees its checks.
 	if status := a.open(publicCol); status != 200 {
 		t.Fatalf("%s: status %d", publicCol, status)
 	}
 	a.checkPage("public collection page")
-	time.Sleep(1100 * time.Millisecond) // the result is older than a second
 	if status := a.submit("[data-testid=public-card] [data-testid=viewer-verify]"); status != 200 {
 		t.Fatalf("Verify now: status %d", status)
 	}
@@ -105,6 +124,7 @@ func TestBrowserEmbedSnippets(t *testing.T) {
 		t.Fatal("Verify now shows no checks")
 	}
 	a.checkPage("public collection page after Verify now")
+	shoot("public-collection-verified")
 	a.requireNoConsoleErrors()
 }
 
@@ -135,4 +155,15 @@ func (a *browserApp) requireLoadedFrames(n int, path string) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// pollJS reports whether cond becomes true within timeout.
+func (a *browserApp) pollJS(cond string, timeout time.Duration) bool {
+	a.t.Helper()
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if browserEval[bool](a.t, a.ctx, "!!("+cond+")") {
+			return true
+		}
+	}
+	return false
 }

@@ -772,6 +772,38 @@ func TestBrowserKeyboardOnly(t *testing.T) {
 
 // TestBrowserScreenshots saves screenshots of the main pages at desktop and
 // phone width to the folder BACKPACK_SCREENSHOTS, for a person to look at.
+// shoot saves the whole page at desktop and at phone width in dir. The
+// viewport is made as tall as the page first: with a shorter one the page
+// gets a scroll bar (headless Chromium's are 15 px wide), and the full-page
+// capture then cuts 15 px off the right of a relayout without it.
+func (a *browserApp) shoot(dir, name string) {
+	a.t.Helper()
+	t := a.t
+	for _, v := range []struct {
+		suffix        string
+		width, height int64
+	}{
+		{"desktop", browsertest.DesktopWidth, browsertest.DesktopHeight},
+		{"phone", browsertest.PhoneWidth, browsertest.PhoneHeight},
+	} {
+		if err := browsertest.SetViewport(a.ctx, v.width, v.height); err != nil {
+			t.Fatal(err)
+		}
+		h := browserEval[int64](t, a.ctx, `document.documentElement.scrollHeight`)
+		if err := browsertest.SetViewport(a.ctx, v.width, max(h, v.height)); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, v.suffix))
+		if err := browsertest.Screenshot(a.ctx, path); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("saved %s", path)
+	}
+	if err := browsertest.DesktopViewport(a.ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBrowserScreenshots(t *testing.T) {
 	dir := os.Getenv("BACKPACK_SCREENSHOTS")
 	if dir == "" {
@@ -782,36 +814,7 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newBrowserApp(t)
-	// shoot saves the whole page at desktop and at phone width. The viewport
-	// is made as tall as the page first: with a shorter one the page gets a
-	// scroll bar (headless Chromium's are 15 px wide), and the full-page
-	// capture then cuts 15 px off the right of a relayout without it.
-	shoot := func(name string) {
-		t.Helper()
-		for _, v := range []struct {
-			suffix        string
-			width, height int64
-		}{
-			{"desktop", browsertest.DesktopWidth, browsertest.DesktopHeight},
-			{"phone", browsertest.PhoneWidth, browsertest.PhoneHeight},
-		} {
-			if err := browsertest.SetViewport(a.ctx, v.width, v.height); err != nil {
-				t.Fatal(err)
-			}
-			h := browserEval[int64](t, a.ctx, `document.documentElement.scrollHeight`)
-			if err := browsertest.SetViewport(a.ctx, v.width, max(h, v.height)); err != nil {
-				t.Fatal(err)
-			}
-			path := filepath.Join(dir, fmt.Sprintf("%s-%s.png", name, v.suffix))
-			if err := browsertest.Screenshot(a.ctx, path); err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("saved %s", path)
-		}
-		if err := browsertest.DesktopViewport(a.ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shoot := func(name string) { t.Helper(); a.shoot(dir, name) }
 
 	a.open("/")
 	shoot("home")
