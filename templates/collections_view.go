@@ -45,6 +45,7 @@ type CollectionBadge struct {
 	First      bool
 	Last       bool
 	VerifiedAt time.Time
+	Reason     string      // why it is revoked or could not be verified, or ""
 	Checked    string      // what a viewer's Verify now just did, or ""
 	Checks     []CheckView // shown with Checked
 }

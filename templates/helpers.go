@@ -257,3 +257,9 @@ func scriptSnippet(o ShareOut) string {
 	return fmt.Sprintf(`<script src="%s" data-backpack-embed="%s" async></script>`,
 		html.EscapeString(o.ScriptURL), html.EscapeString(o.EmbedURL))
 }
+
+// imageSnippet is the shield as an HTML image link, for pages and README
+// files that take HTML.
+func imageSnippet(o ShareOut) string {
+	return fmt.Sprintf(`<a href="%s"><img src="%s" alt="Badge on Backpack"></a>`, html.EscapeString(o.URL), html.EscapeString(o.ShieldURL))
+}

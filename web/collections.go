@@ -2,6 +2,7 @@ package web
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -126,7 +128,20 @@ func (s *Server) renderCollection(c echo.Context, status int, col store.Collecti
 func collectionBadge(b store.Badge, first, last bool) templates.CollectionBadge {
 	return templates.CollectionBadge{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name, Issuer: b.IssuerName,
 		ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: b.Status,
-		First: first, Last: last, VerifiedAt: b.VerifiedAt}
+		First: first, Last: last, VerifiedAt: b.VerifiedAt, Reason: statusReason(b)}
+}
+
+// statusReason says why a badge is revoked or could not be verified, as
+// viewers may read it, or "" for the other statuses.
+func statusReason(b store.Badge) string {
+	if b.Status != store.StatusRevoked && b.Status != store.StatusUnverified {
+		return ""
+	}
+	var rep openbadges.Report
+	if err := json.Unmarshal(b.ReportJSON, &rep); err != nil {
+		return ""
+	}
+	return publicStatusText(b.Status, rep, false)
 }
 
 func (s *Server) editCollection(c echo.Context) error {
@@ -384,9 +399,14 @@ func (s *Server) publicCollection(c echo.Context) error {
 		h.Set("Access-Control-Allow-Origin", "*")
 		items := make([]map[string]any, 0, len(badges))
 		for _, b := range badges {
+			ob, rep, err := decodeBadge(b)
+			if err != nil {
+				return err
+			}
+			ob.Recipient = openbadges.Recipient{} // collections never show the recipient
 			items = append(items, map[string]any{"name": b.Name, "issuer": b.IssuerName, "issuedOn": b.IssuedOn,
-				"expires": b.Expires, "status": b.Status, "verifiedAt": b.VerifiedAt,
-				"image": absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType))})
+				"expires": b.Expires, "status": b.Status, "statusText": publicStatusText(b.Status, rep, false),
+				"verifiedAt": b.VerifiedAt, "image": absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType)), "badge": ob})
 		}
 		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"backpack/openbadges"
+	"backpack/openbadges/problem"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -259,7 +260,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 			ob.Recipient = openbadges.Recipient{}
 		}
 		return c.JSON(http.StatusOK, map[string]any{
-			"url": page, "status": b.Status, "statusText": statusText(b.Status, rep),
+			"url": page, "status": b.Status, "statusText": publicStatusText(b.Status, rep, sh.ShowRecipient),
 			"verifiedAt": b.VerifiedAt, "unreachableSince": b.UnreachableSince,
 			"image": absoluteOr(s.link, imageURL(b.ImageHash, ct)), "badge": ob, "checks": publicChecks(rep.Checks, sh.ShowRecipient),
 		})
@@ -270,7 +271,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page)), Indexable: sh.Indexable,
 		Name: ob.Name, Description: ob.Description, CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL},
-		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: b.Status, StatusText: statusText(b.Status, rep),
+		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: b.Status, StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient),
 		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince, Owner: sh.OwnerName,
 		VerifyAction: "/b/" + slug + "/verify", Checked: checked,
 	}
@@ -288,6 +289,16 @@ func (s *Server) publicBadge(c echo.Context) error {
 		return err
 	}
 	return c.HTML(http.StatusOK, buf.String())
+}
+
+// publicStatusText is statusText for viewers: the reason a badge could not
+// be verified names a recipient when it is a recipient mismatch, so that
+// reason is told without it unless the owner shows the recipient.
+func publicStatusText(status string, rep openbadges.Report, showRecipient bool) string {
+	if !showRecipient && len(rep.Errors) > 0 && rep.Errors[0].Code == problem.RecipientMismatch {
+		return "Could not verify: not issued to the person who shares it"
+	}
+	return statusText(status, rep)
 }
 
 // publicChecks hides the recipient check's message (it names the owner's

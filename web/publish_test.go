@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/openbadges"
 	"backpack/store"
 )
 
@@ -246,6 +247,9 @@ func TestShareOutLinks(t *testing.T) {
 	if q.Has("expirationYear") {
 		t.Error("an expiry for a badge that does not expire")
 	}
+	if h := p.doc.Find(`[data-testid=snippet-html]`).Text(); !strings.Contains(h, `<img src="http://backpack.test/embed/b/`) {
+		t.Errorf("HTML image snippet %q", h)
+	}
 	if b, ok := p.doc.Find(`[data-testid=copy-link]`).Attr("data-copy"); !ok || b != "http://backpack.test"+pub {
 		t.Errorf("copy button copies %q", b)
 	}
@@ -400,7 +404,7 @@ func TestOEmbedCollectionsAndSizes(t *testing.T) {
 		t.Fatalf("collection oEmbed %d %v", code, o)
 	}
 	html, _ := o["html"].(string)
-	if !strings.Contains(html, `src="http://backpack.test/embed`+cpub[:0]+`/c/`) || strings.Contains(html, "<i>") {
+	if !strings.Contains(html, `src="http://backpack.test/embed/c/`) || strings.Contains(html, "<i>") {
 		t.Fatalf("oEmbed html %q", html)
 	}
 	discovered, _ := visitor.get(cpub).doc.Find(`link[type="application/json+oembed"]`).Attr("href")
@@ -471,5 +475,109 @@ func TestEmbedThemesLoaderAndRevalidation(t *testing.T) {
 	if js.StatusCode != http.StatusOK || !strings.HasPrefix(js.Header.Get("Content-Type"), "text/javascript") ||
 		!strings.Contains(js.body, "backpackEmbedHeight") || js.Header.Get("Cross-Origin-Resource-Policy") != "cross-origin" {
 		t.Fatalf("loader: %d %v", js.StatusCode, js.Header)
+	}
+}
+
+// hostileBadge saves a badge whose every text is hostile markup, in the
+// given status with the given report, and returns its id.
+func hostileBadge(t *testing.T, a *app, userID int64, status, report string) int64 {
+	t.Helper()
+	evil := `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
+	ob := openbadges.Badge{Name: evil, Description: evil, Issuer: openbadges.Issuer{Name: evil, URL: "javascript:alert(1)"},
+		Criteria:  openbadges.Criteria{URL: "JaVaScRiPt:alert(1)", Narrative: "[x](javascript:alert(1)) <img src=x onerror=alert(1)>"},
+		Recipient: openbadges.Recipient{Type: "email", Identity: "secret@example.org"}}
+	bj, _ := json.Marshal(ob)
+	orig := []byte("hostile " + status)
+	id, _, err := a.db.SaveBadge(context.Background(), store.Badge{UserID: userID, Original: orig, OriginalType: "json",
+		Name: evil, IssuerName: evil, BadgeJSON: bj, ReportJSON: []byte(report), Status: status, VerifiedAt: time.Now(), CreatedAt: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestPublicCollectionIsInjectionSafe(t *testing.T) {
+	a := newApp(t)
+	a.signUpConfirmed(t, "alice@example.org")
+	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
+	ctx := context.Background()
+	revoked := hostileBadge(t, a, u.ID, store.StatusRevoked, `{"revoked":true,"revocationReason":"<script>alert(3)</script>"}`)
+	mismatch := hostileBadge(t, a, u.ID, store.StatusUnverified,
+		`{"errors":[{"code":"recipient-mismatch","message":"issued to secret@example.org, not to you"}],"checks":[{"name":"recipient","ok":false,"message":"issued to secret@example.org, not to you"}]}`)
+	cid, err := a.db.CreateCollection(ctx, u.ID, `<script>alert(2)</script>`, "[x](javascript:alert(1)) <iframe src=x>", "HOSTILEHOSTILEHOSTILEHOSTI", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []int64{revoked, mismatch} {
+		if err := a.db.AddToCollection(ctx, u.ID, cid, id, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.db.UpdateCollection(ctx, u.ID, cid, `<script>alert(2)</script>`, "[x](javascript:alert(1)) <iframe src=x>", true, false, "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	v := a.browser(t)
+	for _, path := range []string{"/c/HOSTILEHOSTILEHOSTILEHOSTI", "/embed/c/HOSTILEHOSTILEHOSTILEHOSTI"} {
+		p := v.get(path)
+		wantStatus(t, p, http.StatusOK)
+		scripts := p.doc.Find("script").Length()
+		if path != "/c/HOSTILEHOSTILEHOSTILEHOSTI" && onlyFrameScript(p) {
+			scripts = 0
+		}
+		if scripts != 0 || p.doc.Find("img[onerror], iframe").Length() != 0 || strings.Contains(p.body, "<script>alert") {
+			t.Errorf("%s: hostile text became markup", path)
+		}
+		p.doc.Find("a").Each(func(_ int, s *goquerySelection) {
+			if strings.HasPrefix(strings.ToLower(s.AttrOr("href", "")), "javascript:") {
+				t.Errorf("%s: javascript: link", path)
+			}
+		})
+		// The reasons are shown (escaped); the mismatch never names the address.
+		if !strings.Contains(p.text(), "Revoked: <script>alert(3)</script>") || !strings.Contains(p.text(), "not issued to the person who shares it") {
+			t.Errorf("%s: reasons missing: %s", path, p.text())
+		}
+		if strings.Contains(p.body, "secret@example.org") {
+			t.Errorf("%s names the recipient", path)
+		}
+	}
+	j := v.get("/c/HOSTILEHOSTILEHOSTILEHOSTI.json")
+	if strings.Contains(j.body, "<script>") || strings.Contains(j.body, "secret@example.org") || !strings.Contains(j.body, `\u003cscript\u003e`) {
+		t.Fatalf("collection JSON: %s", j.body)
+	}
+	var doc struct {
+		Badges []struct {
+			Status string
+			Badge  openbadges.Badge
+		}
+	}
+	if err := json.Unmarshal([]byte(j.body), &doc); err != nil || len(doc.Badges) != 2 || doc.Badges[0].Badge.Issuer.URL != "javascript:alert(1)" {
+		t.Fatalf("collection JSON does not carry the normalised badges: %v %s", err, j.body)
+	}
+	o := v.get("/oembed?url=" + url.QueryEscape("http://backpack.test/c/HOSTILEHOSTILEHOSTILEHOSTI"))
+	if strings.Contains(o.body, "<script>") {
+		t.Fatalf("oEmbed: %s", o.body)
+	}
+	var oe map[string]any
+	json.Unmarshal([]byte(o.body), &oe)
+	if h, _ := oe["html"].(string); !strings.Contains(h, `title="&lt;script&gt;alert(2)&lt;/script&gt;"`) {
+		t.Fatalf("oEmbed html does not escape the title: %q", h)
+	}
+
+	// A shared badge whose check failed on the recipient: its page tells
+	// why without the address, until the owner shows the recipient.
+	sh, err := a.db.ShareBadge(ctx, u.ID, mismatch, "MISMATCHMISMATCHMISMATCHMI", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := v.get("/b/" + sh.Slug)
+	if strings.Contains(p.body, "secret@example.org") || !strings.Contains(p.text(), "not issued to the person who shares it") {
+		t.Fatalf("badge page: %s", p.text())
+	}
+	if strings.Contains(v.get("/b/"+sh.Slug+".json").body, "secret@example.org") {
+		t.Fatal("badge JSON names the recipient")
+	}
+	a.db.UpdateShare(ctx, u.ID, mismatch, true, true, false, "", time.Now())
+	if p := v.get("/b/" + sh.Slug); !strings.Contains(p.text(), "secret@example.org") {
+		t.Fatalf("shown recipient missing: %s", p.text())
 	}
 }
