@@ -26,6 +26,7 @@ var (
 	loadOn       = flag.Bool("load", false, "run TestLoad, the loopback load test of the public pages")
 	loadDuration = flag.Duration("load.duration", 10*time.Second, "TestLoad: how long each server is loaded with each URL")
 	loadConns    = flag.Int("load.conns", 32, "TestLoad: keep-alive connections, each with one request in flight")
+	loadRounds   = flag.Int("load.rounds", 3, "TestLoad: runs of each server per URL, alternating which goes first")
 )
 
 // loadResult is what one run measured.
@@ -35,6 +36,18 @@ type loadResult struct {
 	firstErr  error           // the first failure, for the report
 	elapsed   time.Duration   // from the first request to the last answer
 	latencies []time.Duration // of every request, failed ones too, sorted
+}
+
+// add merges another run of the same URL into r.
+func (r *loadResult) add(o loadResult) {
+	r.requests += o.requests
+	r.failures += o.failures
+	if r.firstErr == nil {
+		r.firstErr = o.firstErr
+	}
+	r.elapsed += o.elapsed
+	r.latencies = append(r.latencies, o.latencies...)
+	slices.Sort(r.latencies)
 }
 
 // rps is the rate of successful requests.
@@ -148,7 +161,7 @@ func fetchBody(t *testing.T, url string) ([]byte, string) {
 func TestLoad(t *testing.T) {
 	if !*loadOn {
 		t.Skip("loopback load test of the public pages against http.FileServer; run it with: " +
-			"go test ./web -run TestLoad -load -v [-load.duration=10s -load.conns=32]")
+			"go test ./web -run TestLoad -load -v [-load.duration=10s -load.conns=32 -load.rounds=3]")
 	}
 	if *loadDuration <= 0 || *loadConns <= 0 {
 		t.Fatalf("-load.duration and -load.conns must be positive, got %v and %d", *loadDuration, *loadConns)
@@ -172,12 +185,17 @@ func TestLoad(t *testing.T) {
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "target\tserver\tbytes\trequests/s\tp50\tp99\tfailures\tbackpack/static\t\n")
 	for _, tg := range targets {
+		// Rounds alternate which server goes first, so that a slow patch
+		// of a shared machine does not fall on one side only.
 		var res [2]loadResult
-		for i, base := range []string{bp.URL, st.URL} {
-			runtime.GC() // each run starts with a clean heap
-			ctx, cancel := context.WithTimeout(context.Background(), *loadDuration)
-			res[i] = run(ctx, base+tg.path, *loadConns)
-			cancel()
+		for round := range max(*loadRounds, 1) {
+			for k := range 2 {
+				i := (k + round) % 2
+				runtime.GC() // each run starts with a clean heap
+				ctx, cancel := context.WithTimeout(context.Background(), *loadDuration)
+				res[i].add(run(ctx, []string{bp.URL, st.URL}[i]+tg.path, *loadConns))
+				cancel()
+			}
 		}
 		ratio := res[0].rps() / res[1].rps()
 		for i, side := range []string{"backpack", "static"} {
@@ -200,8 +218,8 @@ func TestLoad(t *testing.T) {
 		t.Logf("%s: backpack/static requests/s = %.2f", tg.name, ratio)
 	}
 	tw.Flush()
-	fmt.Fprintf(os.Stdout, "\nTestLoad: %v per run, %d connections, GOMAXPROCS %d\n%s\n",
-		*loadDuration, *loadConns, runtime.GOMAXPROCS(0), table.String())
+	fmt.Fprintf(os.Stdout, "\nTestLoad: %d rounds of %v per server and URL, %d connections, GOMAXPROCS %d\n%s\n",
+		max(*loadRounds, 1), *loadDuration, *loadConns, runtime.GOMAXPROCS(0), table.String())
 }
 
 func round(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
@@ -270,5 +288,14 @@ func TestLoadQuantile(t *testing.T) {
 		if got := r.quantile(q); got != want {
 			t.Errorf("quantile(%v) = %v, want %v", q, got, want)
 		}
+	}
+}
+
+func TestLoadResultAdd(t *testing.T) {
+	var r loadResult
+	r.add(loadResult{requests: 2, elapsed: time.Second, latencies: []time.Duration{3, 5}})
+	r.add(loadResult{requests: 1, failures: 1, firstErr: io.EOF, elapsed: time.Second, latencies: []time.Duration{1, 4}})
+	if r.requests != 3 || r.failures != 1 || r.firstErr != io.EOF || r.rps() != 1.5 || !slices.Equal(r.latencies, []time.Duration{1, 3, 4, 5}) {
+		t.Fatalf("merged %+v", r)
 	}
 }
