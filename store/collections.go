@@ -16,9 +16,10 @@ type Collection struct {
 	Description string // Markdown
 	Slug        string // public link, live only when Shared
 	Shared      bool
-	Indexable   bool   // search engines may list its public page
-	OwnerName   string // the owner's display name (filled by SharedCollection)
-	Count       int    // badges in it (filled by Collections)
+	Indexable   bool    // search engines may list its public page
+	OwnerName   string  // the owner's display name (filled by SharedCollection)
+	Count       int     // badges in it (filled by Collections)
+	BadgeIDs    []int64 // its badges in order (filled by Snapshot.Collections)
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -282,20 +283,12 @@ func (db *DB) SetCollectionOrder(ctx context.Context, userID, collectionID int64
 
 // collectionBadgeIDs is the set of badges in a collection.
 func collectionBadgeIDs(ctx context.Context, tx *sql.Tx, collectionID int64) (map[int64]bool, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT badge_id FROM collection_badges WHERE collection_id = ?`, collectionID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	in := map[int64]bool{}
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+	ids, err := collectionBadgeIDsOrdered(ctx, tx, collectionID)
+	in := make(map[int64]bool, len(ids))
+	for _, id := range ids {
 		in[id] = true
 	}
-	return in, rows.Err()
+	return in, err
 }
 
 // sameBadges checks that ids lists each badge of the set in exactly once.

@@ -16,7 +16,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"backpack/openbadges"
-	"backpack/openbadges/bake"
 	"backpack/openbadges/problem"
 	"backpack/store"
 	"backpack/templates"
@@ -333,19 +332,11 @@ func (s *Server) bakedBadge(ctx context.Context, b store.Badge) ([]byte, string,
 	if len(b.ImageHash) == 0 {
 		return nil, "", echo.ErrNotFound
 	}
-	ct, img, err := s.cfg.Store.Image(ctx, b.ImageHash)
-	if err != nil {
-		return nil, "", err
-	}
-	kind := bake.OB2
-	if b.Spec == "3.0" {
-		kind = bake.OB3
-	}
-	baked, err := bake.Bake(img, kind, strings.TrimSpace(string(b.Original)))
-	if err != nil {
+	baked, ext, ok := bakeStored(b, func(hash []byte) (string, []byte, error) { return s.cfg.Store.Image(ctx, hash) })
+	if !ok {
 		return nil, "", echo.NewHTTPError(http.StatusUnprocessableEntity, "cannot bake")
 	}
-	return baked, ct, nil
+	return baked, originalType(strings.TrimPrefix(ext, ".")), nil
 }
 
 func originalExt(t string) string {

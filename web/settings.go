@@ -23,6 +23,8 @@ func (s *Server) registerSettings(e *echo.Echo) {
 	g := e.Group("/settings", s.requireUser)
 	g.GET("", s.settings)
 	g.POST("/profile", s.saveProfile)
+	g.GET("/export.zip", s.exportArchive)
+	g.GET("/export/data.json", s.exportData)
 	g.POST("/identities", s.addIdentity)
 	g.POST("/identities/:id/resend", s.resendConfirmation)
 	g.POST("/identities/:id/primary", s.makePrimary)
