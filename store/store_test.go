@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -273,5 +275,42 @@ func TestNotFoundIsSentinel(t *testing.T) {
 	db := MustOpen(t)
 	if _, err := db.UserByID(context.Background(), 42); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("UserByID(missing) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestIntegrityCheck(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, _ := db.CreateUser(ctx, "i@example.org", "h", time.Now())
+	for i := range 200 {
+		db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte(fmt.Sprintf("badge %d %s", i, strings.Repeat("x", 500))), OriginalType: "json",
+			Name: fmt.Sprintf("B%d", i), BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// Scribble over the middle of the file: the check must say so.
+	path := filepath.Join(dir, FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(b) / 2; i < len(b)/2+4096 && i < len(b); i++ {
+		b[i] = 0xA5
+	}
+	os.WriteFile(path, b, 0o600)
+	db, err = Open(ctx, dir)
+	if err != nil {
+		t.Logf("open refused: %v", err)
+		return // refusing to open a damaged file is as good
+	}
+	defer db.Close()
+	if err := db.IntegrityCheck(ctx); err == nil {
+		t.Fatal("a damaged database passed the integrity check")
 	}
 }

@@ -50,10 +50,11 @@ type Pending struct {
 
 // AddBadges is the add-badges page, with the results of the last post.
 type AddBadges struct {
-	Form      Form // fields: urls, text
-	Results   []ImportResult
-	MaxFiles  int
-	MaxFileMB int
+	Form         Form // fields: urls, text
+	Results      []ImportResult
+	MaxFiles     int
+	MaxFileMB    int
+	MaxZipBadges int // badges in one ZIP import
 }
 
 // ImportResult is the outcome of one imported item.
@@ -127,4 +128,28 @@ type CheckView struct {
 // Link is a labelled link.
 type Link struct {
 	Label, URL string
+}
+
+// ImportJob is one bulk import, in the list and on its page.
+type ImportJob struct {
+	URL       string
+	Name      string // the uploaded file's name
+	Done      int
+	Total     int
+	Finished  bool
+	Outcomes  map[string]int
+	Message   string
+	CreatedAt time.Time
+}
+
+// ImportJobs is the list of the user's bulk imports.
+type ImportJobs struct {
+	Jobs []ImportJob
+}
+
+// ImportJobView is one bulk import's page.
+type ImportJobView struct {
+	Job     ImportJob
+	JSONURL string // progress, for the page's script
+	Items   []ImportResult
 }

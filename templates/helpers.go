@@ -152,7 +152,7 @@ func statusIcon(s string) string {
 // outcomeKey returns o if it is a known import outcome, else "rejected".
 func outcomeKey(o string) string {
 	switch o {
-	case "added", "duplicate", "updated", "pending":
+	case "added", "duplicate", "updated", "pending", "waiting":
 		return o
 	}
 	return "rejected"
@@ -169,6 +169,8 @@ func outcomeLabel(o string) string {
 		return "Updated"
 	case "pending":
 		return "Waiting for an address"
+	case "waiting":
+		return "Not imported yet"
 	}
 	return "Not added"
 }
@@ -184,6 +186,8 @@ func outcomeIcon(o string) string {
 		return "↻"
 	case "pending":
 		return "⌛"
+	case "waiting":
+		return "…"
 	}
 	return "✗"
 }
@@ -262,4 +266,18 @@ func scriptSnippet(o ShareOut) string {
 // files that take HTML.
 func imageSnippet(o ShareOut) string {
 	return fmt.Sprintf(`<a href="%s"><img src="%s" alt="Badge on Backpack"></a>`, html.EscapeString(o.URL), html.EscapeString(o.ShieldURL))
+}
+
+// outcomeCount says how many items had an outcome, e.g. "3 added.".
+func outcomeCount(o string, n int) string {
+	what := map[string]string{"added": "added", "updated": "updated", "duplicate": "already in your backpack",
+		"pending": "waiting for an address", "rejected": "not added"}[o]
+	return fmt.Sprintf("%d %s.", n, what)
+}
+
+func boolText(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }

@@ -107,7 +107,7 @@ func (s *Server) badges(c echo.Context) error {
 }
 
 func (s *Server) newBadges(c echo.Context) error {
-	v := templates.AddBadges{Form: newForm(), MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20}
+	v := templates.AddBadges{Form: newForm(), MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: maxJobItems}
 	return s.render(c, http.StatusOK, templates.AddBadgesPage(s.base(c, "Add badges"), v))
 }
 

@@ -97,6 +97,7 @@ the badges are verified again, and your collections are recreated.
 func (s *Server) exportArchive(c echo.Context) error {
 	user := currentUser(c)
 	now := s.now()
+	longWrite(c)
 	h := c.Response().Header()
 	h.Set("Content-Type", "application/zip")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="backpack-export-%s.zip"`, now.UTC().Format("2006-01-02")))
@@ -219,6 +220,7 @@ func bakeStored(b store.Badge, image func([]byte) (string, []byte, error)) (bake
 func (s *Server) exportData(c echo.Context) error {
 	user := currentUser(c)
 	now := s.now()
+	longWrite(c)
 	h := c.Response().Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="backpack-data-%s.json"`, now.UTC().Format("2006-01-02")))
@@ -403,4 +405,10 @@ func orNull(b []byte) []byte {
 		return []byte("null")
 	}
 	return b
+}
+
+// longWrite lets a large download take longer than the server's write
+// timeout (made for pages): half an hour.
+func longWrite(c echo.Context) {
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(30 * time.Minute))
 }

@@ -63,7 +63,7 @@ func (s *Server) addBadges(c echo.Context) error {
 	if wantsJSON(c) || strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
 		return c.JSON(http.StatusOK, map[string]any{"results": jsonResults(results)})
 	}
-	view := templates.AddBadges{Form: newForm(), Results: results, MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20}
+	view := templates.AddBadges{Form: newForm(), Results: results, MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: maxJobItems}
 	return s.render(c, http.StatusOK, templates.AddBadgesPage(s.base(c, "Add badges"), view))
 }
 
@@ -83,7 +83,7 @@ func (s *Server) importFormError(c echo.Context, msg string) error {
 	f := newForm()
 	f.Values["urls"], f.Values["text"] = c.FormValue("urls"), c.FormValue("text")
 	f.Errors[""] = msg
-	view := templates.AddBadges{Form: f, MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20}
+	view := templates.AddBadges{Form: f, MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: maxJobItems}
 	return s.render(c, http.StatusUnprocessableEntity, templates.AddBadgesPage(s.base(c, "Add badges"), view))
 }
 

@@ -68,6 +68,7 @@ type Server struct {
 	frameJS    string // the embed widget's height reporter
 	loaderJS   []byte // /embed.js
 	pages      *pageCache
+	imports    *importWorker
 }
 
 // New builds the application.
@@ -105,6 +106,7 @@ func New(cfg Config) (*Server, error) {
 	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
 	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
 	s.pages = newPageCache()
+	s.imports = &importWorker{s: s, signal: make(chan struct{}, 1)}
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
 		return nil, err
@@ -130,8 +132,9 @@ func New(cfg Config) (*Server, error) {
 	}))
 	e.Use(s.securityHeaders)
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: func(c echo.Context) bool {
-		// The upload route has its own, larger limit.
-		return c.Request().Method == http.MethodPost && c.Request().URL.Path == "/badges"
+		// The upload routes have their own, larger limits.
+		p := c.Request().URL.Path
+		return c.Request().Method == http.MethodPost && (p == "/badges" || p == "/imports")
 	}}))
 	e.Use(s.loadSession)
 	e.Use(s.csrf)
@@ -146,6 +149,7 @@ func New(cfg Config) (*Server, error) {
 	s.registerPublic(e)
 	s.registerCollections(e)
 	s.registerEmbeds(e)
+	s.registerImports(e)
 	s.registerDisplayer(e)
 	return s, nil
 }

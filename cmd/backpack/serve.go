@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"backpack/openbadges"
@@ -124,17 +125,15 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go sweep(ctx, db, logger)
-	// The re-verification worker stops, finishing its round, before the
-	// database closes (defers run in reverse).
-	wctx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
-	go func() {
-		defer close(workerDone)
-		if every > 0 {
-			(&web.Reverifier{Server: app, Every: every}).Run(wctx)
-		}
-	}()
-	defer func() { stopWorker(); <-workerDone }()
+	// The workers (re-verification, bulk imports) stop, finishing the item
+	// in hand, before the database closes (defers run in reverse).
+	wctx, stopWorkers := context.WithCancel(ctx)
+	var workers sync.WaitGroup
+	if every > 0 {
+		workers.Go(func() { (&web.Reverifier{Server: app, Every: every}).Run(wctx) })
+	}
+	workers.Go(func() { app.RunImports(wctx) })
+	defer func() { stopWorkers(); workers.Wait() }()
 	fmt.Fprintf(stdout, "Backpack is running at %s (data in %s). Press Ctrl+C to stop.\n", c.baseURL, c.data)
 	logger.Info("serving", "addr", addr, "base_url", c.baseURL, "data", c.data, "mail", mailMode(c.smtpURL))
 

@@ -6,7 +6,8 @@
   "use strict";
   var form = document.getElementById("add-form");
   if (!form || !window.FormData || !window.XMLHttpRequest) return;
-  var input = form.elements.files;
+  var input = document.getElementById("f-files");
+  var folder = document.getElementById("f-folder");
   var zone = document.getElementById("dropzone");
   var progress = document.getElementById("progress");
   var button = form.querySelector("[type=submit]");
@@ -154,7 +155,9 @@
   }
 
   form.addEventListener("submit", function (e) {
-    var files = Array.prototype.slice.call(input.files || []).concat(dropped);
+    var files = Array.prototype.slice.call(input.files || [])
+      .concat(Array.prototype.slice.call((folder && folder.files) || []))
+      .concat(dropped);
     if (!files.length) return; // URLs and text alone: the ordinary post
     e.preventDefault();
     var old = document.querySelector("[data-testid=import-results]");
@@ -177,6 +180,7 @@
       jobs.push(more);
     }
     input.value = "";
+    if (folder) folder.value = "";
     dropped = [];
     showDropped();
     // Disabling the focused button blurs it and drops the focus to the top
@@ -377,4 +381,34 @@
     dragged = null;
     unmark();
   });
+})();
+
+// A bulk import's page follows the job: the progress bar and the status
+// line update every two seconds, and the page reloads once the job is done
+// to list every file's outcome. Without JavaScript, the page says to reload.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-testid=import-job][data-finished=false]");
+  if (!box || !window.fetch) return;
+  var bar = box.querySelector("progress");
+  var label = box.querySelector("label[for=job-progress]");
+  var status = box.querySelector("[data-testid=job-status]");
+  var polls = 0;
+  function poll() {
+    fetch(box.getAttribute("data-json"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (j) {
+        if (j.finished) { window.location.reload(); return; }
+        bar.max = j.total;
+        bar.value = j.done;
+        label.textContent = j.done + " of " + j.total + " files";
+        // The status line is a live region: say it every 10 s, not every 2.
+        if (++polls % 5 === 0) status.textContent = "Importing: " + j.done + " of " + j.total + " files done.";
+        setTimeout(poll, 2000);
+      })
+      .catch(function () {
+        status.textContent = "Could not get the progress; reload the page to see it.";
+      });
+  }
+  setTimeout(poll, 2000);
 })();

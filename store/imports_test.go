@@ -1,0 +1,79 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestImportJobs(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	alice, _, _ := db.CreateUser(ctx, "alice@example.org", "h", now)
+	bob, _, _ := db.CreateUser(ctx, "bob@example.org", "h", now)
+	mine, _, _ := db.SaveBadge(ctx, Badge{UserID: alice.ID, Original: []byte("a"), OriginalType: "json", Name: "A", BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+	bobs, _, _ := db.SaveBadge(ctx, Badge{UserID: bob.ID, Original: []byte("b"), OriginalType: "json", Name: "B", BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+
+	job, err := db.CreateImportJob(ctx, alice.ID, "a.zip", `[]`, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddImportItems(ctx, job, []ImportItem{{Seq: 1, Name: "one", Data: []byte("1")}, {Seq: 2, Name: "two", Data: []byte("2"), Ref: "0002"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Receiving: invisible to the owner and the worker.
+	if _, err := db.ImportJob(ctx, alice.ID, job); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("receiving job visible: %v", err)
+	}
+	if q, _ := db.QueuedImportJobs(ctx); len(q) != 0 {
+		t.Fatal("receiving job queued")
+	}
+	if err := db.QueueImportJob(ctx, job, 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ImportJob(ctx, bob.ID, job); !errors.Is(err, ErrNotFound) {
+		t.Fatal("bob sees alice's job")
+	}
+	items, err := db.NextImportItems(ctx, job, 10)
+	if err != nil || len(items) != 2 || string(items[1].Data) != "2" || items[1].Ref != "0002" {
+		t.Fatalf("next items %+v %v", items, err)
+	}
+	items[0].Outcome, items[0].BadgeID = "added", mine
+	if err := db.FinishImportItem(ctx, items[0]); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := db.ImportJob(ctx, alice.ID, job)
+	if j.Done != 1 || j.Total != 2 || j.Outcomes["added"] != 1 || j.State != JobQueued {
+		t.Fatalf("progress %+v", j)
+	}
+	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 1 || next[0].Seq != 2 {
+		t.Fatalf("next after one: %+v", next)
+	}
+	// Finishing creates the collections once, with the user's badges only.
+	cols := []NewCollection{{Name: "Back", Shared: true, Slug: "slug-back", BadgeIDs: []int64{bobs, mine, mine}}}
+	for range 2 {
+		if err := db.FinishImportJob(ctx, job, cols, "Finished.", now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _ := db.Collections(ctx, alice.ID)
+	if len(list) != 1 || list[0].Count != 1 || !list[0].Shared {
+		t.Fatalf("collections %+v", list)
+	}
+	if all, _ := db.ImportItems(ctx, job); len(all) != 2 || all[0].Data != nil {
+		t.Fatalf("items after finishing %+v", all)
+	}
+	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 1 || next[0].Data != nil {
+		t.Fatalf("bytes kept after the job is done: %+v", next)
+	}
+	// A job cut off while received is deleted at start; others stay.
+	db.CreateImportJob(ctx, bob.ID, "b.zip", "", now)
+	if n, err := db.DeleteReceivingJobs(ctx); err != nil || n != 1 {
+		t.Fatalf("DeleteReceivingJobs = %d, %v", n, err)
+	}
+	if jobs, _ := db.ImportJobs(ctx, alice.ID); len(jobs) != 1 || jobs[0].State != JobDone {
+		t.Fatalf("alice's jobs %+v", jobs)
+	}
+}
