@@ -264,4 +264,25 @@ func TestBackupCommandWhileServing(t *testing.T) {
 	if err := run(context.Background(), []string{"backup", "--data", s.data, "--out", out}, env(nil), io.Discard, io.Discard); err == nil {
 		t.Fatal("backup overwrote an existing file")
 	}
+	// Restore as the README says: the copy becomes DATA/backpack.db of a
+	// data folder, and the app opens it with everything in it.
+	restored := t.TempDir()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(restored, store.FileName), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := store.Open(context.Background(), restored)
+	if err != nil {
+		t.Fatalf("open the restored copy: %v", err)
+	}
+	defer rdb.Close()
+	if err := rdb.IntegrityCheck(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rdb.UserByEmail(context.Background(), "alice@example.org"); err != nil {
+		t.Fatalf("restored copy: %v", err)
+	}
 }
