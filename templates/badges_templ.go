@@ -930,20 +930,20 @@ func AddBadgesPage(b Base, v AddBadges) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\"></div><div class=\"field\"><label for=\"f-folder\">Or a whole folder</label> <span class=\"hint\" id=\"f-folder-hint\">Every file in it is tried. For more than ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 73, "\"></div><div id=\"dropzone\" class=\"dropzone\" hidden><p>Drop badge files here</p></div><div class=\"field\"><label for=\"f-folder\">Or a whole folder</label> <span class=\"hint\" id=\"f-folder-hint\">Every file in it is tried. For more than ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var44 string
 			templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(v.MaxFiles))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/badges.templ`, Line: 225, Col: 102}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/badges.templ`, Line: 230, Col: 102}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, " files without JavaScript, put them in a ZIP and use “Import many at once” below.</span> <input type=\"file\" id=\"f-folder\" name=\"files\" webkitdirectory multiple aria-describedby=\"f-folder-hint\"></div><div id=\"dropzone\" class=\"dropzone\" hidden><p>Drop badge files here</p></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 74, " files without JavaScript, put them in a ZIP and use “Import many at once” below.</span> <input type=\"file\" id=\"f-folder\" name=\"folder\" webkitdirectory multiple aria-describedby=\"f-folder-hint\"></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

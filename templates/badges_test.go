@@ -222,6 +222,9 @@ func TestAddBadgesPage(t *testing.T) {
 	if file.Length() != 1 || !strings.Contains(file.AttrOr("accept", ""), ".jwt") {
 		t.Error("file input")
 	}
+	if form.Find(`input#f-folder[type=file][name=folder][webkitdirectory][multiple]`).Length() != 1 {
+		t.Error("folder input")
+	}
 	if !strings.Contains(form.Text(), "Up to 20 files of 5 MB each.") {
 		t.Error("file hint without the limits")
 	}

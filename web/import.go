@@ -91,7 +91,7 @@ func (s *Server) importFormError(c echo.Context, msg string) error {
 func readImportItems(c echo.Context) ([]importItem, error) {
 	var items []importItem
 	if form, err := c.MultipartForm(); err == nil && form != nil {
-		files := form.File["files"]
+		files := append(form.File["files"], form.File["folder"]...)
 		if len(files) > maxFiles {
 			return nil, fmt.Errorf("You sent %d files; at most %d can be added at once. Send the rest in another go.", len(files), maxFiles)
 		}

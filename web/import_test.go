@@ -290,3 +290,24 @@ func TestHostileSVGIsServedInert(t *testing.T) {
 		t.Fatal("SVG markup inlined into the page")
 	}
 }
+
+func TestImportFolderField(t *testing.T) {
+	is := newTestIssuer(t)
+	a := newApp(t, is.config)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	alice.get("/badges/new")
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	w.WriteField("_csrf", alice.csrf)
+	for i, name := range []string{"folder/a.json", "folder/sub/b.json"} {
+		fw, _ := w.CreateFormFile("folder", name)
+		fw.Write(is.hosted(fmt.Sprintf("/a/f%d", i), "alice@example.org"))
+	}
+	w.Close()
+	req := httptest.NewRequest(http.MethodPost, alice.origin()+"/badges", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	p := alice.do(req)
+	if n := p.doc.Find(`[data-testid=import-result][data-outcome=added]`).Length(); n != 2 {
+		t.Fatalf("%d of the folder's files added: %s", n, p.text())
+	}
+}

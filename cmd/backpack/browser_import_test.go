@@ -52,7 +52,7 @@ func TestBrowserImportZip(t *testing.T) {
 	}
 	a.waitJS("the import finishes", `document.querySelector("[data-testid=import-job][data-finished=true]")`, 60*time.Second)
 	if got := a.count(`[data-testid=import-items] [data-outcome=added]`); got != n {
-		t.Fatalf("%d files added, want %d", got, n)
+		t.Fatalf("%d files added, want %d: %v", got, n, a.results("[data-testid=import-items]"))
 	}
 	if got := a.count(`[data-testid=import-items] [data-outcome=rejected]`); got != 1 {
 		t.Fatalf("%d files rejected, want 1", got)
