@@ -283,6 +283,12 @@ func (db *DB) ImportItems(ctx context.Context, jobID int64) ([]ImportItem, error
 	return db.importItems(ctx, `SELECT `+itemColumns+`, NULL FROM import_items WHERE job_id = ? ORDER BY seq`, jobID)
 }
 
+// ImportItemsPage lists up to limit of a job's items from offset, in
+// order, without their bytes.
+func (db *DB) ImportItemsPage(ctx context.Context, jobID int64, offset, limit int) ([]ImportItem, error) {
+	return db.importItems(ctx, `SELECT `+itemColumns+`, NULL FROM import_items WHERE job_id = ? ORDER BY seq LIMIT ? OFFSET ?`, jobID, limit, offset)
+}
+
 const itemColumns = `job_id, seq, name, kind, ref, skip, done, outcome, message, COALESCE(badge_id, 0), badge_name`
 
 func (db *DB) importItems(ctx context.Context, query string, args ...any) ([]ImportItem, error) {

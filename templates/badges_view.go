@@ -149,7 +149,9 @@ type ImportJobs struct {
 
 // ImportJobView is one bulk import's page.
 type ImportJobView struct {
-	Job     ImportJob
-	JSONURL string // progress, for the page's script
-	Items   []ImportResult
+	Job        ImportJob
+	JSONURL    string // progress, for the page's script
+	Items      []ImportResult
+	Prev, Next string // pages of the list, "" for none
+	PageText   string // which files this page lists, when there are pages
 }

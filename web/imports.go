@@ -34,6 +34,7 @@ const (
 	maxArchiveBody = "1G"   // upload size
 	maxJobItems    = 10_000 // badges in one import
 	itemBatch      = 64     // items written per transaction on receipt
+	itemsPerPage   = 500    // files listed on a job's page
 )
 
 var archiveLimits = archive.Limits{MaxFiles: 3*maxJobItems + 16, MaxFileBytes: maxFileBytes, MaxTotalBytes: 2 << 30}
@@ -82,7 +83,19 @@ func (s *Server) importJob(c echo.Context) error {
 			"outcomes": j.Outcomes, "message": j.Message})
 	}
 	v := templates.ImportJobView{Job: jobView(j), JSONURL: fmt.Sprintf("/imports/%d.json", j.ID)}
-	items, err := s.cfg.Store.ImportItems(ctx, j.ID)
+	page, _ := strconv.Atoi(c.QueryParam("page"))
+	pages := max(1, (j.Total+itemsPerPage-1)/itemsPerPage)
+	page = min(max(page, 1), pages)
+	if page > 1 {
+		v.Prev = fmt.Sprintf("/imports/%d?page=%d", j.ID, page-1)
+	}
+	if page < pages {
+		v.Next = fmt.Sprintf("/imports/%d?page=%d", j.ID, page+1)
+	}
+	if pages > 1 {
+		v.PageText = fmt.Sprintf("Files %d to %d of %d", (page-1)*itemsPerPage+1, min(page*itemsPerPage, j.Total), j.Total)
+	}
+	items, err := s.cfg.Store.ImportItemsPage(ctx, j.ID, (page-1)*itemsPerPage, itemsPerPage)
 	if err != nil {
 		return err
 	}

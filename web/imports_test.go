@@ -326,3 +326,29 @@ func mustJobID(t *testing.T, path string) int64 {
 	}
 	return id
 }
+
+func TestImportJobPages(t *testing.T) {
+	a := newApp(t)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	var files []any
+	for i := range itemsPerPage + 3 {
+		files = append(files, fmt.Sprintf("n%04d.txt", i), "not a badge")
+	}
+	job := importZip(t, alice, "many.zip", zipOf(t, files...))
+	a.runImports(t)
+	first := alice.get(job)
+	if n := first.doc.Find(`[data-testid=import-items] [data-testid=import-result]`).Length(); n != itemsPerPage {
+		t.Fatalf("first page lists %d files", n)
+	}
+	next, ok := first.doc.Find(`[data-testid=items-next]`).Attr("href")
+	if !ok || first.has(`[data-testid=items-prev]`) || !strings.Contains(first.text(), fmt.Sprintf("Files 1 to %d of %d", itemsPerPage, itemsPerPage+3)) {
+		t.Fatalf("first page: next %q", next)
+	}
+	second := alice.get(next)
+	if got := jobOutcomes(alice, next); len(got) != 3 || got[0] != fmt.Sprintf("n%04d.txt=rejected", itemsPerPage) || second.has(`[data-testid=items-next]`) {
+		t.Fatalf("second page: %v", got)
+	}
+	if p := alice.get(job + "?page=99"); !p.has(`[data-testid=items-prev]`) {
+		t.Fatal("a page past the end is not the last page")
+	}
+}
