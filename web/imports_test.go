@@ -233,6 +233,7 @@ func TestImportRefusesHostileZips(t *testing.T) {
 		"too many":  {zipOf(t, many...), "10000"},
 		"not a zip": {[]byte("this is not a zip"), "ZIP"},
 		"symlink":   {symlinkZip(t), "link.json"},
+		"bomb":      {zipOf(t, "zeros.json", make([]byte, 64<<20)), "zeros.json"},
 	} {
 		alice.get("/badges/new")
 		p := alice.postArchive(name+".zip", c.data)
