@@ -198,3 +198,25 @@ func BenchmarkPublic(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkExport streams the whole export of a backpack of 1,000 badges
+// with 16 KiB originals (as a small baked PNG) through the router.
+func BenchmarkExport(b *testing.B) {
+	a := newApp(b)
+	alice := a.signUpConfirmed(b, "alice@example.org")
+	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
+	saveBadges(b, a.db, u.ID, 1000, 16<<10)
+	req := httptest.NewRequest(http.MethodGet, "http://backpack.test/settings/export.zip", nil)
+	for _, c := range alice.jar.Cookies(base) {
+		req.AddCookie(c)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+		b.SetBytes(int64(rec.Body.Len()))
+	}
+}
