@@ -845,6 +845,9 @@ type browserIssuer struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
 	docs map[string]browserDoc
+	// delay, when set (see slowDown), is how long to wait before
+	// answering a path; it must be safe for concurrent use.
+	delay func(path string) time.Duration
 }
 
 type browserDoc struct {
@@ -858,7 +861,11 @@ func newBrowserIssuer(t *testing.T) *browserIssuer {
 	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		is.mu.Lock()
 		d, ok := is.docs[r.URL.Path]
+		delay := is.delay
 		is.mu.Unlock()
+		if delay != nil {
+			time.Sleep(delay(r.URL.Path))
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -875,6 +882,13 @@ func newBrowserIssuer(t *testing.T) *browserIssuer {
 		"criteria": map[string]any{"narrative": "Wrangle **three** robots."}, "issuer": u + "/issuer", "tags": []string{"robots"}})
 	is.put("/badge.png", "image/png", browserPNG(t, color.RGBA{0, 120, 200, 255}))
 	return is
+}
+
+// slowDown makes the issuer wait delay(path) before each answer.
+func (is *browserIssuer) slowDown(delay func(path string) time.Duration) {
+	is.mu.Lock()
+	is.delay = delay
+	is.mu.Unlock()
 }
 
 func (is *browserIssuer) put(path, contentType string, body []byte) {
