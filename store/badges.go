@@ -170,7 +170,7 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 	if outcome == Duplicate {
 		return id, outcome, nil // the deferred rollback drops an image stored on the way
 	}
-	if err := db.commit(tx); err != nil {
+	if err := db.commit(tx, forUser(b.UserID)); err != nil {
 		return 0, "", fmt.Errorf("store: SaveBadge: commit: %w", err)
 	}
 	return id, outcome, nil
@@ -352,7 +352,7 @@ func (db *DB) DeleteBadge(ctx context.Context, userID, id int64) error {
 	if err := deleteImageIfUnused(ctx, tx, image); err != nil {
 		return fmt.Errorf("store: DeleteBadge: %w", err)
 	}
-	if err := db.commit(tx); err != nil {
+	if err := db.commit(tx, forUser(userID)); err != nil {
 		return fmt.Errorf("store: DeleteBadge: commit: %w", err)
 	}
 	return nil
@@ -415,7 +415,7 @@ func (db *DB) UpdateVerification(ctx context.Context, userID, id int64, v Verifi
 	if err != nil {
 		return fmt.Errorf("store: UpdateVerification: %w", err)
 	}
-	if err := db.commit(tx); err != nil {
+	if err := db.commit(tx, forUser(userID)); err != nil {
 		return fmt.Errorf("store: UpdateVerification: commit: %w", err)
 	}
 	return nil
@@ -465,7 +465,7 @@ func (db *DB) ClaimDue(ctx context.Context, now, before time.Time, limit int, le
 	if err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: %w", err)
 	}
-	if err := db.commit(tx); err != nil {
+	if err := db.commit(tx, quiet); err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: commit: %w", err)
 	}
 	return out, nil

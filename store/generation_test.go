@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-func TestGenerationChangesOnEveryWriteOnly(t *testing.T) {
+func TestStampChangesOnTheOwnersPublicWritesOnly(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
 	now := time.Unix(1_700_000_000, 0)
@@ -18,6 +18,7 @@ func TestGenerationChangesOnEveryWriteOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	other, _, _ := db.CreateUser(ctx, "other@example.org", "h", now)
 	id, _, err := db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte("g"), OriginalType: "json", Name: "G",
 		BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
 	if err != nil {
@@ -27,32 +28,48 @@ func TestGenerationChangesOnEveryWriteOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	writes := map[string]func() error{
-		"share":        func() error { _, err := db.ShareBadge(ctx, u.ID, id, "slug-gen", now); return err },
-		"share option": func() error { return db.UpdateShare(ctx, u.ID, id, true, true, false, "", now) },
-		"verification": func() error {
+	changes := []struct {
+		name  string
+		write func() error
+	}{
+		{"share", func() error { _, err := db.ShareBadge(ctx, u.ID, id, "slug-gen", now); return err }},
+		{"share option", func() error { return db.UpdateShare(ctx, u.ID, id, true, true, false, "", now) }},
+		{"verification", func() error {
 			return db.UpdateVerification(ctx, u.ID, id, Verification{At: now, Reachable: true, Status: StatusRevoked, Name: "G", BadgeJSON: []byte("{}"), ReportJSON: []byte("{}")})
-		},
-		"display name":      func() error { return db.SetDisplayName(ctx, u.ID, "Gen") },
-		"add to collection": func() error { return db.AddToCollection(ctx, u.ID, cid, id, now) },
-		"collection":        func() error { return db.UpdateCollection(ctx, u.ID, cid, "C2", "", true, true, "", now) },
-		"delete badge":      func() error { return db.DeleteBadge(ctx, u.ID, id) },
+		}},
+		{"display name", func() error { return db.SetDisplayName(ctx, u.ID, "Gen") }},
+		{"add to collection", func() error { return db.AddToCollection(ctx, u.ID, cid, id, now) }},
+		{"collection", func() error { return db.UpdateCollection(ctx, u.ID, cid, "C2", "", true, true, "", now) }},
+		{"new badge", func() error {
+			_, _, err := db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte("h"), OriginalType: "json", Name: "H", BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})
+			return err
+		}},
+		{"delete badge", func() error { return db.DeleteBadge(ctx, u.ID, id) }},
 	}
-	for _, name := range []string{"share", "share option", "verification", "display name", "add to collection", "collection", "delete badge"} {
-		before := db.Generation()
-		if err := writes[name](); err != nil {
-			t.Fatalf("%s: %v", name, err)
+	for _, c := range changes {
+		before, writes := db.Stamp(u.ID), db.Writes()
+		if err := c.write(); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
 		}
-		if db.Generation() == before {
-			t.Errorf("%s: the generation did not change", name)
+		if db.Stamp(u.ID) == before || db.Writes() == writes {
+			t.Errorf("%s: the owner's stamp or the write count did not change", c.name)
 		}
 	}
-	before := db.Generation()
+	// Another user's writes, reads, and writes no public page shows leave
+	// the stamp alone.
+	before, writes := db.Stamp(u.ID), db.Writes()
+	db.SetDisplayName(ctx, other.ID, "Other")
+	db.CreateSession(ctx, Session{IDHash: []byte("s"), UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(time.Hour)})
+	db.TouchSession(ctx, []byte("s"), now.Add(time.Minute))
+	job, _ := db.CreateImportJob(ctx, u.ID, "z.zip", "", now)
+	db.AddImportItems(ctx, job, []ImportItem{{Seq: 1, Name: "x", Data: []byte("x")}})
 	db.SharedCollection(ctx, "slug-gen-c")
 	db.Collections(ctx, u.ID)
-	db.UserByID(ctx, u.ID)
-	if db.Generation() != before {
-		t.Error("reads changed the generation")
+	if db.Stamp(u.ID) != before {
+		t.Error("another user's or quiet writes changed the stamp")
+	}
+	if db.Writes() != writes+1 {
+		t.Errorf("write count moved by %d, want 1 (the other user's name)", db.Writes()-writes)
 	}
 }
 

@@ -371,6 +371,7 @@ func (s *Server) publicCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setOwner(c, col.UserID)
 	h := c.Response().Header()
 	h.Set("Referrer-Policy", "no-referrer")
 	if !col.Indexable {

@@ -54,6 +54,7 @@ func (s *Server) embedBadge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setOwner(c, b.UserID)
 	embedHeaders(c)
 	modified := b.VerifiedAt
 	if sh.UpdatedAt.After(modified) {
@@ -77,6 +78,7 @@ func (s *Server) embedCollection(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setOwner(c, col.UserID)
 	embedHeaders(c)
 	theme := embedTheme(c)
 	modified := col.UpdatedAt

@@ -8,14 +8,19 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"backpack/store"
 )
 
 // Public pages, their JSON twins, embeds and shields are read far more
 // often than anything on them changes, so the rendered bytes are kept in
-// memory and served again until the database changes (store.Generation)
-// or pageTTL passes (for the "verified 3 minutes ago" text). A page is
-// still rendered from stored data, by the same handler; the cache only
-// saves doing it again. Only complete 200 responses to plain GETs are
+// memory and served again until their owner's data changes (store.Stamp:
+// another user's import does not throw them away) or pageTTL passes (for
+// the "verified 3 minutes ago" text). A page is still rendered from
+// stored data, by the same handler, which names the owner (setOwner); the
+// cache only saves doing it again. A response is kept only when no write
+// became visible while it was rendered, so it cannot be older than the
+// stamp it is kept with. Only complete 200 responses to plain GETs are
 // kept, never one that set a cookie.
 
 const (
@@ -25,7 +30,8 @@ const (
 )
 
 type cachedPage struct {
-	gen    uint64
+	owner  int64
+	stamp  store.Stamp
 	at     time.Time
 	header http.Header
 	body   []byte
@@ -61,28 +67,39 @@ func (s *Server) cachedPublic(next echo.HandlerFunc) echo.HandlerFunc {
 		if key == "" {
 			return next(c)
 		}
-		gen, now := s.cfg.Store.Generation(), s.now()
+		now := s.now()
 		s.pages.mu.RLock()
 		p := s.pages.m[key]
 		s.pages.mu.RUnlock()
-		if p != nil && p.gen == gen && now.Sub(p.at) < pageTTL {
+		if p != nil && now.Sub(p.at) < pageTTL && s.cfg.Store.Stamp(p.owner) == p.stamp {
 			return p.serve(c)
 		}
+		writes := s.cfg.Store.Writes()
 		w := &teeWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = w
 		err := next(c)
-		if err != nil || w.status != http.StatusOK || w.overflow || c.Response().Header().Get("Set-Cookie") != "" {
+		owner, named := c.Get(ctxOwner).(int64)
+		if err != nil || !named || w.status != http.StatusOK || w.overflow || c.Response().Header().Get("Set-Cookie") != "" ||
+			s.cfg.Store.Writes() != writes {
 			return err
 		}
 		s.pages.mu.Lock()
 		if len(s.pages.m) >= pageCacheMax {
 			clear(s.pages.m)
 		}
-		s.pages.m[key] = &cachedPage{gen: gen, at: now, header: w.header, body: w.buf.Bytes()}
+		s.pages.m[key] = &cachedPage{owner: owner, stamp: s.cfg.Store.Stamp(owner), at: now, header: w.header, body: w.buf.Bytes()}
 		s.pages.mu.Unlock()
 		return nil
 	}
 }
+
+// ctxOwner is the context key under which a public handler names the
+// user whose data it shows.
+const ctxOwner = "publicOwner"
+
+// setOwner names the user whose data the public response shows, so that
+// the page cache knows when it changes.
+func setOwner(c echo.Context, userID int64) { c.Set(ctxOwner, userID) }
 
 // serve answers with the kept response, or 304 when the client has it.
 func (p *cachedPage) serve(c echo.Context) error {

@@ -9,13 +9,23 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"backpack/store"
 )
 
 func TestPageCache(t *testing.T) {
 	a := newApp(t)
+	ctx := context.Background()
+	owner, _, _ := a.db.CreateUser(ctx, "owner@example.org", "h", time.Now())
+	other, _, _ := a.db.CreateUser(ctx, "other@example.org", "h", time.Now())
 	calls := 0
+	writeWhileRendering := false
 	h := a.cachedPublic(func(c echo.Context) error {
 		calls++
+		setOwner(c, owner.ID)
+		if writeWhileRendering {
+			a.db.SetDisplayName(ctx, other.ID, "meanwhile")
+		}
 		c.Response().Header().Set("ETag", `"v1"`)
 		c.Response().Header().Del("X-Frame-Options")
 		if c.QueryParam("cookie") != "" {
@@ -66,17 +76,32 @@ func TestPageCache(t *testing.T) {
 	get("/b/x?cookie=1")
 	want("responses that set cookies are not cached", 11)
 
-	// Any write to the database, or the TTL, makes it render again.
-	if _, _, err := a.db.CreateUser(context.Background(), "w@example.org", "h", time.Now()); err != nil {
+	// Another user's writes, and writes no page shows, leave it kept.
+	a.db.SetDisplayName(ctx, other.ID, "Other")
+	a.db.CreateSession(ctx, store.Session{IDHash: []byte("s"), UserID: owner.ID, CreatedAt: time.Now(), LastSeenAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	get("/b/x")
+	want("after another user's write", 11)
+	// The owner's writes, or the TTL, make it render again.
+	if err := a.db.SetDisplayName(ctx, owner.ID, "Owner"); err != nil {
 		t.Fatal(err)
 	}
 	get("/b/x")
-	want("after a write", 12)
+	want("after the owner's write", 12)
 	get("/b/x")
-	want("after a write, again", 12)
+	want("after the owner's write, again", 12)
 	a.clock.add(pageTTL)
 	get("/b/x")
 	want("after the TTL", 13)
+	// A response during which a write became visible is not kept: it might
+	// be older than the stamp it would be kept with.
+	a.clock.add(pageTTL)
+	writeWhileRendering = true
+	get("/b/x")
+	writeWhileRendering = false
+	get("/b/x")
+	want("after a write while rendering", 15)
+	get("/b/x")
+	want("kept again", 15)
 }
 
 func TestCachedEmbedKeepsItsHeaders(t *testing.T) {

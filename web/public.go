@@ -230,6 +230,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	setOwner(c, b.UserID)
 	ob, rep, err := decodeBadge(b)
 	if err != nil {
 		return err
