@@ -47,6 +47,18 @@ type Badge struct {
 	UnreachableSince *time.Time // set while the issuer cannot be reached
 	Recipient        string     // the identity the badge matched
 	CreatedAt        time.Time
+	// FromItem, when set, is the import item this save comes from: its
+	// outcome is recorded in the same transaction as the badge, so that a
+	// crash never leaves a badge saved and its item still to do (which
+	// would report it, once redone, as already there).
+	FromItem *ItemOutcome
+}
+
+// ItemOutcome names an import item and the message for each outcome.
+type ItemOutcome struct {
+	JobID    int64
+	Seq      int
+	Messages map[SaveOutcome]string
 }
 
 // Badge statuses.
@@ -167,7 +179,12 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 	if err != nil {
 		return 0, "", fmt.Errorf("store: SaveBadge: %w", err)
 	}
-	if outcome == Duplicate {
+	if it := b.FromItem; it != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE import_items SET done = 1, outcome = ?, message = ?, badge_id = ?, badge_name = ?
+			WHERE job_id = ? AND seq = ?`, string(outcome), it.Messages[outcome], id, b.Name, it.JobID, it.Seq); err != nil {
+			return 0, "", fmt.Errorf("store: SaveBadge: import item: %w", err)
+		}
+	} else if outcome == Duplicate {
 		return id, outcome, nil // the deferred rollback drops an image stored on the way
 	}
 	if err := db.commit(tx, forUser(b.UserID)); err != nil {

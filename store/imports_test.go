@@ -77,3 +77,30 @@ func TestImportJobs(t *testing.T) {
 		t.Fatalf("alice's jobs %+v", jobs)
 	}
 }
+
+func TestSaveBadgeRecordsItsImportItem(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	u, _, _ := db.CreateUser(ctx, "alice@example.org", "h", now)
+	job, _ := db.CreateImportJob(ctx, u.ID, "a.zip", "", now)
+	db.AddImportItems(ctx, job, []ImportItem{{Seq: 1, Name: "one", Data: []byte("1")}, {Seq: 2, Name: "again", Data: []byte("1")}})
+	db.QueueImportJob(ctx, job, 2)
+	msgs := map[SaveOutcome]string{Added: "in", Duplicate: "there already"}
+	for seq := 1; seq <= 2; seq++ {
+		_, _, err := db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte("1"), OriginalType: "json", Name: "One",
+			BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified,
+			FromItem: &ItemOutcome{JobID: job, Seq: seq, Messages: msgs}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, _ := db.ImportItems(ctx, job)
+	if len(items) != 2 || !items[0].Done || items[0].Outcome != "added" || items[0].Message != "in" || items[0].BadgeID == 0 ||
+		!items[1].Done || items[1].Outcome != "duplicate" || items[1].Message != "there already" || items[1].BadgeID != items[0].BadgeID {
+		t.Fatalf("items %+v", items)
+	}
+	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 0 {
+		t.Fatalf("items left to do: %+v", next)
+	}
+}

@@ -39,6 +39,9 @@ type importItem struct {
 	data  []byte // as given; for a URL, the URL
 	kind  string // png svg json jws url (refined by the verifier's source)
 	err   error  // refused before verification (too large, …)
+	// from is the bulk import item this is, whose outcome is recorded
+	// with the badge; nil for the form.
+	from *store.ItemOutcome
 }
 
 // addBadges imports everything the form carries and answers with one
@@ -207,23 +210,23 @@ func (s *Server) importOne(ctx context.Context, userID int64, ids []openbadges.I
 		res.Outcome, res.Message = "rejected", "Something went wrong while saving this badge; please try again."
 		return res
 	}
-	res.Outcome = string(outcome)
+	res.Outcome, res.Message = string(outcome), saveMessages(status)[outcome]
 	res.BadgeURL = fmt.Sprintf("/badges/%d", id)
 	if outcome != store.Duplicate {
 		s.keepIssuerImage(ctx, rep.Badge.Issuer)
 	}
-	switch outcome {
-	case store.Added:
-		res.Message = "Added to your backpack."
-		if status == templates.StatusExpired {
-			res.Message = "Added to your backpack. It has expired, and is marked so."
-		}
-	case store.Duplicate:
-		res.Message = "This badge is already in your backpack."
-	case store.Updated:
-		res.Message = "A newer issue of a badge you had: it replaced the older one."
-	}
 	return res
+}
+
+// saveMessages says what each outcome of saving a badge of this status
+// means for the earner.
+func saveMessages(status string) map[store.SaveOutcome]string {
+	added := "Added to your backpack."
+	if status == templates.StatusExpired {
+		added = "Added to your backpack. It has expired, and is marked so."
+	}
+	return map[store.SaveOutcome]string{store.Added: added, store.Duplicate: "This badge is already in your backpack.",
+		store.Updated: "A newer issue of a badge you had: it replaced the older one."}
 }
 
 // importStatus decides whether a verified report can be kept, and as
@@ -342,6 +345,11 @@ func (s *Server) storedBadge(ctx context.Context, userID int64, it importItem, r
 		b.Status = templates.StatusRevoked
 	}
 	b.Image, b.ImageType = s.badgeImage(ctx, it, rep)
+	if it.from != nil {
+		from := *it.from
+		from.Messages = saveMessages(b.Status)
+		b.FromItem = &from
+	}
 	return b, nil
 }
 

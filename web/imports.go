@@ -345,7 +345,8 @@ func (s *Server) importRound(ctx context.Context) (busy bool, err error) {
 		for _, it := range items {
 			res := templates.ImportResult{Outcome: "rejected", Message: it.Skip}
 			if it.Skip == "" {
-				res = s.importOne(ctx, j.UserID, ids, importItem{label: it.Name, data: it.Data, kind: it.Kind})
+				res = s.importOne(ctx, j.UserID, ids, importItem{label: it.Name, data: it.Data, kind: it.Kind,
+					from: &store.ItemOutcome{JobID: it.JobID, Seq: it.Seq}})
 			}
 			if ctx.Err() != nil {
 				return true, nil // stopped mid-item: it is done again after the restart
