@@ -35,6 +35,7 @@ const (
 	maxJobItems    = 10_000 // badges in one import
 	itemBatch      = 64     // items written per transaction on receipt
 	itemsPerPage   = 500    // files listed on a job's page
+	maxRunningJobs = 3      // unfinished imports a user may have at once
 )
 
 var archiveLimits = archive.Limits{MaxFiles: 3*maxJobItems + 16, MaxFileBytes: maxFileBytes, MaxTotalBytes: 2 << 30}
@@ -120,6 +121,19 @@ func (s *Server) startImport(c echo.Context) error {
 	fh, err := c.FormFile("archive")
 	if err != nil {
 		return s.importFormError(c, "Choose a ZIP file to import.")
+	}
+	jobs, err := s.cfg.Store.ImportJobs(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	running := 0
+	for _, j := range jobs {
+		if j.State == store.JobQueued {
+			running++
+		}
+	}
+	if running >= maxRunningJobs {
+		return s.importFormError(c, fmt.Sprintf("You have %d imports still running; start another when one of them has finished.", running))
 	}
 	f, err := fh.Open()
 	if err != nil {

@@ -353,3 +353,21 @@ func TestImportJobPages(t *testing.T) {
 		t.Fatal("a page past the end is not the last page")
 	}
 }
+
+func TestImportJobsPerUserAreBounded(t *testing.T) {
+	a := newApp(t)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	for i := range maxRunningJobs {
+		importZip(t, alice, fmt.Sprintf("z%d.zip", i), zipOf(t, "a.txt", "x"))
+	}
+	alice.get("/badges/new")
+	p := alice.postArchive("one-more.zip", zipOf(t, "a.txt", "x"))
+	if p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(p.text(), "imports still running") {
+		t.Fatalf("a fourth running import: %d %s", p.StatusCode, p.text())
+	}
+	// Another user is not held up; and once the jobs finish, alice can go on.
+	bob := a.signUpConfirmed(t, "bob@example.org")
+	importZip(t, bob, "bob.zip", zipOf(t, "b.txt", "x"))
+	a.runImports(t)
+	importZip(t, alice, "later.zip", zipOf(t, "a.txt", "x"))
+}
