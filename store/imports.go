@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -133,6 +134,54 @@ func (db *DB) QueuedImportJobs(ctx context.Context) ([]ImportJob, error) {
 // with their bytes.
 func (db *DB) NextImportItems(ctx context.Context, jobID int64, n int) ([]ImportItem, error) {
 	return db.importItems(ctx, `SELECT `+itemColumns+`, data FROM import_items WHERE job_id = ? AND done = 0 ORDER BY seq LIMIT ?`, jobID, n)
+}
+
+// ClaimImportItems claims up to n of the job's items still to do that no
+// one holds, in order, until now+lease, and returns them with their bytes.
+func (db *DB) ClaimImportItems(ctx context.Context, jobID int64, n int, now time.Time, lease time.Duration) ([]ImportItem, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: ClaimImportItems: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `UPDATE import_items SET claimed_until = ? WHERE job_id = ? AND seq IN (
+		SELECT seq FROM import_items WHERE job_id = ? AND done = 0 AND claimed_until <= ? ORDER BY seq LIMIT ?) RETURNING seq`,
+		unix(now.Add(lease)), jobID, jobID, unix(now), n)
+	if err != nil {
+		return nil, fmt.Errorf("store: ClaimImportItems: %w", err)
+	}
+	var seqs []any
+	for rows.Next() {
+		var seq int
+		if err := rows.Scan(&seq); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: ClaimImportItems: %w", err)
+		}
+		seqs = append(seqs, seq)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("store: ClaimImportItems: %w", err)
+	}
+	if err := db.commit(tx, quiet); err != nil {
+		return nil, fmt.Errorf("store: ClaimImportItems: commit: %w", err)
+	}
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(seqs)), ",")
+	return db.importItems(ctx, `SELECT `+itemColumns+`, data FROM import_items WHERE job_id = ? AND seq IN (`+marks+`) ORDER BY seq`,
+		append([]any{jobID}, seqs...)...)
+}
+
+// UnfinishedImportItems counts the job's items not done yet, claimed or not.
+func (db *DB) UnfinishedImportItems(ctx context.Context, jobID int64) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM import_items WHERE job_id = ? AND done = 0`, jobID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: UnfinishedImportItems: %w", err)
+	}
+	return n, nil
 }
 
 // FinishImportItem records what became of an item; its bytes stay until

@@ -104,3 +104,44 @@ func TestSaveBadgeRecordsItsImportItem(t *testing.T) {
 		t.Fatalf("items left to do: %+v", next)
 	}
 }
+
+func TestClaimImportItems(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	u, _, _ := db.CreateUser(ctx, "alice@example.org", "h", now)
+	job, _ := db.CreateImportJob(ctx, u.ID, "a.zip", "", now)
+	var items []ImportItem
+	for i := 1; i <= 5; i++ {
+		items = append(items, ImportItem{Seq: i, Name: "f", Data: []byte{byte(i)}})
+	}
+	db.AddImportItems(ctx, job, items)
+	db.QueueImportJob(ctx, job, 5)
+	seqs := func(its []ImportItem) (out []int) {
+		for _, it := range its {
+			out = append(out, it.Seq)
+		}
+		return out
+	}
+	// Two workers at once get different items, with their bytes.
+	a, err := db.ClaimImportItems(ctx, job, 2, now, time.Minute)
+	if err != nil || len(a) != 2 || a[0].Seq != 1 || a[1].Seq != 2 || a[1].Data[0] != 2 {
+		t.Fatalf("first claim %v %v", seqs(a), err)
+	}
+	b, _ := db.ClaimImportItems(ctx, job, 10, now, time.Minute)
+	if got := seqs(b); len(got) != 3 || got[0] != 3 {
+		t.Fatalf("second claim %v", got)
+	}
+	if c, _ := db.ClaimImportItems(ctx, job, 10, now.Add(30*time.Second), time.Minute); len(c) != 0 {
+		t.Fatalf("claimed items claimed again: %v", seqs(c))
+	}
+	// One is finished; when the claims run out, the others are free again.
+	a[0].Outcome = "added"
+	db.FinishImportItem(ctx, a[0])
+	if n, _ := db.UnfinishedImportItems(ctx, job); n != 4 {
+		t.Fatalf("%d unfinished, want 4", n)
+	}
+	if c, _ := db.ClaimImportItems(ctx, job, 10, now.Add(time.Minute), time.Minute); len(c) != 4 || c[0].Seq != 2 {
+		t.Fatalf("after the lease: %v", seqs(c))
+	}
+}

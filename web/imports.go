@@ -303,7 +303,9 @@ func (w *importWorker) wake() {
 
 // RunImports imports the queued jobs' items until ctx is done, jobs in
 // turn a few items at a time, so that one large import does not hold up
-// everyone else's. It first deletes the jobs a stop cut off while they
+// everyone else's. Items are claimed for Config.ImportLease, so that
+// several instances on one database never import the same item; the items
+// of a worker that stopped are taken again once its claim runs out. It first deletes the jobs a stop cut off while they
 // were received; jobs that were queued resume where they were.
 func (s *Server) RunImports(ctx context.Context) {
 	if n, err := s.cfg.Store.DeleteReceivingJobs(ctx); err != nil {
@@ -341,13 +343,20 @@ func (s *Server) importRound(ctx context.Context) (busy bool, err error) {
 		if ctx.Err() != nil {
 			return true, nil
 		}
-		items, err := s.cfg.Store.NextImportItems(ctx, j.ID, 8)
+		items, err := s.cfg.Store.ClaimImportItems(ctx, j.ID, 8, s.now(), s.cfg.ImportLease)
 		if err != nil {
 			return true, err
 		}
 		if len(items) == 0 {
-			if err := s.finishJob(ctx, j); err != nil {
+			// Done, unless another worker holds the rest.
+			left, err := s.cfg.Store.UnfinishedImportItems(ctx, j.ID)
+			if err != nil {
 				return true, err
+			}
+			if left == 0 {
+				if err := s.finishJob(ctx, j); err != nil {
+					return true, err
+				}
 			}
 			continue
 		}

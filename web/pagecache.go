@@ -21,7 +21,9 @@ import (
 // cache only saves doing it again. A response is kept only when no write
 // became visible while it was rendered, so it cannot be older than the
 // stamp it is kept with. Only complete 200 responses to plain GETs are
-// kept, never one that set a cookie.
+// kept, never one that set a cookie. The stamps count this process's
+// writes: with several instances on one database, another instance's
+// writes show once pageTTL has passed.
 
 const (
 	pageTTL      = 30 * time.Second

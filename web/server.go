@@ -44,6 +44,9 @@ type Config struct {
 	// badges. nil: production defaults (no allow-listed hosts).
 	Fetch    *fetch.Client
 	Verifier *openbadges.Verifier
+	// ImportLease is how long a worker holds the import items it took
+	// (default 30 s): after a crash, they wait that long to be redone.
+	ImportLease time.Duration
 }
 
 // Server is the configured application.
@@ -89,6 +92,9 @@ func New(cfg Config) (*Server, error) {
 	var err error
 	if s.dummy, err = s.hasher.Hash("not a real password: compared when an address has no account"); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
+	}
+	if cfg.ImportLease <= 0 {
+		cfg.ImportLease = 30 * time.Second
 	}
 	if cfg.LoginLimit == (Limit{}) {
 		cfg.LoginLimit = Limit{Burst: 10, Every: time.Minute}

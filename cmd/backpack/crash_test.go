@@ -52,7 +52,9 @@ func TestCrashDuringImport(t *testing.T) {
 	})
 
 	data := t.TempDir()
-	args := []string{"--allow-host", is.hostPort()}
+	// A short claim on import items: the items a killed server held are
+	// taken again a second after the restart.
+	args := []string{"--allow-host", is.hostPort(), "--import-lease", "1s"}
 	p := startBackpack(t, data, args...)
 	const email = "crash@example.org"
 	u := signUpOverHTTP(t, p, email)

@@ -29,7 +29,7 @@ import (
 type serveConfig struct {
 	addr, data, baseURL, smtpURL, sessionKey, logLevel string
 	allowHosts                                         list
-	reverifyEvery                                      string
+	reverifyEvery, importLease                         string
 }
 
 func serveFlags(getenv func(string) string) *flagSet {
@@ -47,6 +47,7 @@ func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
 	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the server fetch badges from this loopback or private HOST[:PORT] (refused by default); repeatable, comma-separated in the environment", getenv)
 	f.string(&c.logLevel, "log-level", "BACKPACK_LOG_LEVEL", "info", "debug, info, warn or error", getenv)
 	f.string(&c.reverifyEvery, "reverify-every", "BACKPACK_REVERIFY_EVERY", "24h", "how often every stored badge is verified again in the background (a duration such as 24h or 6h; 0 turns it off)", getenv)
+	f.string(&c.importLease, "import-lease", "BACKPACK_IMPORT_LEASE", "30s", "how long a worker holds the bulk-import items it took; after a crash they are redone once it runs out (several instances on one database never import an item twice)", getenv)
 	f.secret["smtp-url"], f.secret["session-key"] = true, true
 	return f
 }
@@ -64,6 +65,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	every, err := time.ParseDuration(c.reverifyEvery)
 	if err != nil || every < 0 || (every > 0 && every < time.Minute) {
 		return usageError{fmt.Sprintf("serve: --reverify-every %q: want a duration of at least 1m, like 24h (0 turns it off)", c.reverifyEvery)}
+	}
+	lease, err := time.ParseDuration(c.importLease)
+	if err != nil || lease < time.Second {
+		return usageError{fmt.Sprintf("serve: --import-lease %q: want a duration of at least 1s, like 30s", c.importLease)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -109,7 +114,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	verifier := &openbadges.Verifier{Fetch: client}
 	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys,
-		Fetch: client, Verifier: verifier})
+		Fetch: client, Verifier: verifier, ImportLease: lease})
 	if err != nil {
 		return err
 	}
