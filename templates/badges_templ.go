@@ -960,15 +960,15 @@ func AddBadgesPage(b Base, v AddBadges) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var45 string
-			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(itoa(v.MaxZipBadges))
+			templ_7745c5c3_Var45, templ_7745c5c3_Err = templ.JoinStringErrs(thousands(v.MaxZipBadges))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/badges.templ`, Line: 240, Col: 142}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/badges.templ`, Line: 240, Col: 147}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var45))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, " badges. It is imported in the background: you can leave the page and come back. <a href=\"/imports\">Your imports</a></p><form class=\"inline-form\" method=\"post\" action=\"/imports\" enctype=\"multipart/form-data\" data-testid=\"zip-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 76, " badges. It is imported in the background: you can leave the page and come back. <a href=\"/imports\">Your imports</a></p><form class=\"stack\" method=\"post\" action=\"/imports\" enctype=\"multipart/form-data\" data-testid=\"zip-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -976,7 +976,7 @@ func AddBadgesPage(b Base, v AddBadges) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"field\"><label for=\"f-archive\">ZIP file</label> <input type=\"file\" id=\"f-archive\" name=\"archive\" accept=\".zip,application/zip\" required></div><button type=\"submit\" data-testid=\"zip-submit\">Import ZIP</button></form></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "<div class=\"field\"><label for=\"f-archive\">ZIP file</label> <input type=\"file\" id=\"f-archive\" name=\"archive\" accept=\".zip,application/zip\" required></div><div><button type=\"submit\" data-testid=\"zip-submit\">Import ZIP</button></div></form></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -281,3 +281,17 @@ func boolText(b bool) string {
 	}
 	return "false"
 }
+
+// thousands writes n with commas between groups of three digits: 10,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		return "-" + s
+	}
+	return s
+}

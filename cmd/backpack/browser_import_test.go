@@ -41,6 +41,9 @@ func TestBrowserImportZip(t *testing.T) {
 
 	a.open("/badges/new")
 	a.checkPage("add badges, with the ZIP import")
+	if dir := os.Getenv("BACKPACK_SCREENSHOTS"); dir != "" {
+		a.shoot(dir, "add-badges")
+	}
 	if err := chromedp.Do(a.ctx, chromedp.SetUploadFiles(chromedp.CSS("#f-archive"), []string{path})); err != nil {
 		t.Fatal(err)
 	}
@@ -58,6 +61,9 @@ func TestBrowserImportZip(t *testing.T) {
 		t.Fatalf("%d files rejected, want 1", got)
 	}
 	a.checkPage("import job, finished")
+	if dir := os.Getenv("BACKPACK_SCREENSHOTS"); dir != "" {
+		a.shoot(dir, "import-job")
+	}
 	a.open("/imports")
 	if a.count("[data-testid=import-job]") != 1 {
 		t.Fatal("the import is not listed")
