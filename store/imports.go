@@ -130,10 +130,14 @@ func (db *DB) QueuedImportJobs(ctx context.Context) ([]ImportJob, error) {
 	return out, rows.Err()
 }
 
-// NextImportItems returns up to n items of the job still to do, in order,
-// with their bytes.
-func (db *DB) NextImportItems(ctx context.Context, jobID int64, n int) ([]ImportItem, error) {
-	return db.importItems(ctx, `SELECT `+itemColumns+`, data FROM import_items WHERE job_id = ? AND done = 0 ORDER BY seq LIMIT ?`, jobID, n)
+// QueuedImportJobCount counts the user's jobs that are not done.
+func (db *DB) QueuedImportJobCount(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM import_jobs WHERE user_id = ? AND state = ?`, userID, JobQueued).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: QueuedImportJobCount: %w", err)
+	}
+	return n, nil
 }
 
 // ClaimImportItems claims up to n of the job's items still to do that no

@@ -30,13 +30,19 @@ func TestImportJobs(t *testing.T) {
 	if q, _ := db.QueuedImportJobs(ctx); len(q) != 0 {
 		t.Fatal("receiving job queued")
 	}
+	if n, _ := db.QueuedImportJobCount(ctx, alice.ID); n != 0 {
+		t.Fatalf("receiving job counted as queued: %d", n)
+	}
 	if err := db.QueueImportJob(ctx, job, 2); err != nil {
 		t.Fatal(err)
+	}
+	if n, _ := db.QueuedImportJobCount(ctx, alice.ID); n != 1 {
+		t.Fatalf("%d queued jobs, want 1", n)
 	}
 	if _, err := db.ImportJob(ctx, bob.ID, job); !errors.Is(err, ErrNotFound) {
 		t.Fatal("bob sees alice's job")
 	}
-	items, err := db.NextImportItems(ctx, job, 10)
+	items, err := db.ClaimImportItems(ctx, job, 10, now, time.Minute)
 	if err != nil || len(items) != 2 || string(items[1].Data) != "2" || items[1].Ref != "0002" {
 		t.Fatalf("next items %+v %v", items, err)
 	}
@@ -48,7 +54,7 @@ func TestImportJobs(t *testing.T) {
 	if j.Done != 1 || j.Total != 2 || j.Outcomes["added"] != 1 || j.State != JobQueued {
 		t.Fatalf("progress %+v", j)
 	}
-	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 1 || next[0].Seq != 2 {
+	if next, _ := db.ClaimImportItems(ctx, job, 10, now.Add(time.Minute), time.Minute); len(next) != 1 || next[0].Seq != 2 {
 		t.Fatalf("next after one: %+v", next)
 	}
 	// Finishing creates the collections once, with the user's badges only.
@@ -58,6 +64,9 @@ func TestImportJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if n, _ := db.QueuedImportJobCount(ctx, alice.ID); n != 0 {
+		t.Fatalf("finished job still counted: %d", n)
+	}
 	list, _ := db.Collections(ctx, alice.ID)
 	if len(list) != 1 || list[0].Count != 1 || !list[0].Shared {
 		t.Fatalf("collections %+v", list)
@@ -65,7 +74,7 @@ func TestImportJobs(t *testing.T) {
 	if all, _ := db.ImportItems(ctx, job); len(all) != 2 || all[0].Data != nil {
 		t.Fatalf("items after finishing %+v", all)
 	}
-	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 1 || next[0].Data != nil {
+	if next, _ := db.ClaimImportItems(ctx, job, 10, now.Add(2*time.Minute), time.Minute); len(next) != 1 || next[0].Data != nil {
 		t.Fatalf("bytes kept after the job is done: %+v", next)
 	}
 	// A job cut off while received is deleted at start; others stay.
@@ -100,8 +109,8 @@ func TestSaveBadgeRecordsItsImportItem(t *testing.T) {
 		!items[1].Done || items[1].Outcome != "duplicate" || items[1].Message != "there already" || items[1].BadgeID != items[0].BadgeID {
 		t.Fatalf("items %+v", items)
 	}
-	if next, _ := db.NextImportItems(ctx, job, 10); len(next) != 0 {
-		t.Fatalf("items left to do: %+v", next)
+	if n, _ := db.UnfinishedImportItems(ctx, job); n != 0 {
+		t.Fatalf("%d items left to do", n)
 	}
 }
 

@@ -251,8 +251,14 @@ func embedSize(o ShareOut) (w, h int) {
 // iframeSnippet is the plain <iframe> owners paste into their sites.
 func iframeSnippet(o ShareOut) string {
 	w, h := embedSize(o)
-	return fmt.Sprintf(`<iframe src="%s" title="Badges on Backpack" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy"></iframe>`,
-		html.EscapeString(o.EmbedURL), w, h)
+	return IframeHTML(o.EmbedURL, "Badges on Backpack", w, h)
+}
+
+// IframeHTML is the <iframe> of a widget: in the owner's snippet, and in
+// oEmbed answers. src and title are escaped.
+func IframeHTML(src, title string, w, h int) string {
+	return fmt.Sprintf(`<iframe src="%s" title="%s" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy"></iframe>`,
+		html.EscapeString(src), html.EscapeString(title), w, h)
 }
 
 // scriptSnippet is the one-line <script> that inserts the widget's frame

@@ -154,9 +154,7 @@ func (s *Server) badge(c echo.Context) error {
 	for _, a := range ob.Alignments {
 		v.Alignments = append(v.Alignments, templates.AlignmentView{Name: a.TargetName, URL: a.TargetURL, Description: a.TargetDescription, Framework: a.TargetFramework, Code: a.TargetCode})
 	}
-	for _, ch := range rep.Checks {
-		v.Checks = append(v.Checks, templates.CheckView{Name: ch.Name, OK: ch.OK, Message: ch.Message})
-	}
+	v.Checks = checkViews(rep.Checks)
 	for _, w := range rep.Warnings {
 		v.Warnings = append(v.Warnings, w.Message)
 	}

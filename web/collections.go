@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -137,8 +136,8 @@ func statusReason(b store.Badge) string {
 	if b.Status != store.StatusRevoked && b.Status != store.StatusUnverified {
 		return ""
 	}
-	var rep openbadges.Report
-	if err := json.Unmarshal(b.ReportJSON, &rep); err != nil {
+	rep, err := storedReport(b)
+	if err != nil {
 		return ""
 	}
 	return publicStatusText(b.Status, rep, false)
@@ -378,21 +377,11 @@ func (s *Server) publicCollection(c echo.Context) error {
 		h.Set("X-Robots-Tag", "noindex")
 	}
 	h.Set("Vary", "Accept")
-	modified := col.UpdatedAt
 	checkedID, _ := strconv.ParseInt(c.QueryParam("badge"), 10, 64)
 	checked := checkedNotice(c.QueryParam("checked"))
-	parts := []any{slug, asJSON, col.UpdatedAt, col.Name, col.Description, col.Indexable, col.OwnerName, checkedID, checked}
-	for _, b := range badges {
-		if b.VerifiedAt.After(modified) {
-			modified = b.VerifiedAt
-		}
-		parts = append(parts, b.ID, b.Status, b.VerifiedAt.Unix())
-	}
-	tag := etag(parts...)
-	h.Set("ETag", tag)
-	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	modified, parts := collectionVersion(col, badges)
 	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
-	if notModified(c.Request(), tag, modified) {
+	if revalidate(c, etag(append(parts, slug, asJSON, checkedID, checked)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	page := s.link("/c/" + slug)
@@ -421,10 +410,11 @@ func (s *Server) publicCollection(c echo.Context) error {
 	for i, b := range badges {
 		cb := collectionBadge(b, i == 0, i == len(badges)-1)
 		if b.ID == checkedID && checked != "" {
-			cb.Checked = checked
-			if cb.Checks, err = publicChecksView(b, false); err != nil {
+			rep, err := storedReport(b)
+			if err != nil {
 				return err
 			}
+			cb.Checked, cb.Checks = checked, checkViews(publicChecks(rep.Checks, false))
 		}
 		p.Badges = append(p.Badges, cb)
 	}
@@ -438,8 +428,11 @@ func (s *Server) publicCollection(c echo.Context) error {
 // publicCollectionFile serves the QR code of a shared collection's link.
 func (s *Server) publicCollectionFile(c echo.Context) error {
 	slug := c.Param("slug")
-	if _, _, err := s.sharedCollection(c.Request().Context(), slug); err != nil {
-		return err
+	if !plausibleSlug(slug) {
+		return echo.ErrNotFound
+	}
+	if _, err := s.cfg.Store.SharedCollection(c.Request().Context(), slug); err != nil {
+		return notFound(err) // the badges are not needed for the link's QR code
 	}
 	switch file := c.Param("file"); file {
 	case "qr.svg", "qr.png":

@@ -255,10 +255,8 @@ func origin(u string) string {
 // it already.
 func (s *Server) displayerJSON(c echo.Context, tag string, modified time.Time, v any) error {
 	h := displayerHeaders(c)
-	h.Set("ETag", tag)
-	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
-	if notModified(c.Request(), tag, modified) {
+	if revalidate(c, tag, modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.JSON(http.StatusOK, v)

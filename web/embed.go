@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
@@ -56,12 +55,9 @@ func (s *Server) embedBadge(c echo.Context) error {
 	}
 	setOwner(c, b.UserID)
 	embedHeaders(c)
-	modified := b.VerifiedAt
-	if sh.UpdatedAt.After(modified) {
-		modified = sh.UpdatedAt
-	}
 	theme := embedTheme(c)
-	if s.cached(c, modified, slug, svg, theme, b.Status, b.Name, b.IssuerName, b.ImageHash, b.VerifiedAt.Unix(), s.frameJS) {
+	modified, parts := badgeVersion(b, sh)
+	if revalidate(c, etag(append(parts, slug, svg, theme, s.frameJS)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	if svg {
@@ -81,15 +77,8 @@ func (s *Server) embedCollection(c echo.Context) error {
 	setOwner(c, col.UserID)
 	embedHeaders(c)
 	theme := embedTheme(c)
-	modified := col.UpdatedAt
-	parts := []any{slug, theme, col.UpdatedAt, col.Name, s.frameJS}
-	for _, b := range badges {
-		if b.VerifiedAt.After(modified) {
-			modified = b.VerifiedAt
-		}
-		parts = append(parts, b.ID, b.Status, b.Name, b.IssuerName, b.ImageHash, b.VerifiedAt.Unix())
-	}
-	if s.cached(c, modified, parts...) {
+	modified, parts := collectionVersion(col, badges)
+	if revalidate(c, etag(append(parts, slug, theme, s.frameJS)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	p := templates.PublicCollection{CSS: s.css, URL: s.link("/c/" + slug), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
@@ -97,16 +86,6 @@ func (s *Server) embedCollection(c echo.Context) error {
 		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
 	}
 	return s.renderEmbed(c, p)
-}
-
-// cached sets ETag and Last-Modified from what a response depends on, and
-// reports whether the request's validators say the client has it already.
-func (s *Server) cached(c echo.Context, modified time.Time, parts ...any) bool {
-	tag := etag(parts...)
-	h := c.Response().Header()
-	h.Set("ETag", tag)
-	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
-	return notModified(c.Request(), tag, modified)
 }
 
 func (s *Server) renderEmbed(c echo.Context, p templates.PublicCollection) error {

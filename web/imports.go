@@ -122,15 +122,9 @@ func (s *Server) startImport(c echo.Context) error {
 	if err != nil {
 		return s.importFormError(c, "Choose a ZIP file to import.")
 	}
-	jobs, err := s.cfg.Store.ImportJobs(c.Request().Context(), currentUser(c).ID)
+	running, err := s.cfg.Store.QueuedImportJobCount(c.Request().Context(), currentUser(c).ID)
 	if err != nil {
 		return err
-	}
-	running := 0
-	for _, j := range jobs {
-		if j.State == store.JobQueued {
-			running++
-		}
 	}
 	if running >= maxRunningJobs {
 		return s.importFormError(c, fmt.Sprintf("You have %d imports still running; start another when one of them has finished.", running))
@@ -374,10 +368,10 @@ func (s *Server) importRound(ctx context.Context) (busy bool, err error) {
 			if ctx.Err() != nil {
 				return true, nil // stopped mid-item: it is done again after the restart
 			}
-			it.Outcome, it.Message, it.BadgeName = res.Outcome, res.Message, res.Name
 			if res.BadgeURL != "" {
-				it.BadgeID, _ = strconv.ParseInt(strings.TrimPrefix(res.BadgeURL, "/badges/"), 10, 64)
+				continue // saved: SaveBadge recorded the item's outcome with the badge
 			}
+			it.Outcome, it.Message, it.BadgeName = res.Outcome, res.Message, res.Name
 			if err := s.cfg.Store.FinishImportItem(ctx, it); err != nil {
 				return true, err
 			}

@@ -57,8 +57,11 @@ func cacheKey(r *http.Request) string {
 	if len(q) > 1 || (len(q) == 1 && !q.Has("theme")) || (theme != "" && theme != "light" && theme != "dark") {
 		return ""
 	}
-	json := strings.HasPrefix(r.Header.Get("Accept"), "application/json")
-	return r.URL.Path + "\x00" + theme + "\x00" + map[bool]string{true: "json"}[json]
+	key := r.URL.Path + "\x00" + theme
+	if strings.HasPrefix(r.Header.Get("Accept"), "application/json") {
+		key += "\x00json"
+	}
+	return key
 }
 
 // cachedPublic serves next's response from the cache when it is current,

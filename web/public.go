@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
 	"net/http"
 	"net/url"
 	"path"
@@ -66,12 +65,18 @@ func (s *Server) sharedCollection(ctx context.Context, slug string) (store.Colle
 // decodeBadge reads the badge and its verification report as stored.
 func decodeBadge(b store.Badge) (openbadges.Badge, openbadges.Report, error) {
 	var ob openbadges.Badge
-	var rep openbadges.Report
 	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
-		return ob, rep, err
+		return ob, openbadges.Report{}, err
 	}
-	err := json.Unmarshal(b.ReportJSON, &rep)
+	rep, err := storedReport(b)
 	return ob, rep, err
+}
+
+// storedReport reads a badge's verification report as stored.
+func storedReport(b store.Badge) (openbadges.Report, error) {
+	var rep openbadges.Report
+	err := json.Unmarshal(b.ReportJSON, &rep)
+	return rep, err
 }
 
 // oembed describes one of Backpack's own public pages, /b/{slug} or
@@ -119,8 +124,7 @@ func (s *Server) oembed(c echo.Context) error {
 		h = mh
 	}
 	out["width"], out["height"] = w, h
-	out["html"] = fmt.Sprintf(`<iframe src="%s" title="%s" width="%d" height="%d" style="border:0;max-width:100%%" loading="lazy"></iframe>`,
-		html.EscapeString(s.link("/embed/"+kind+"/"+slug)), html.EscapeString(out["title"].(string)), w, h)
+	out["html"] = templates.IframeHTML(s.link("/embed/"+kind+"/"+slug), out["title"].(string), w, h)
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 	return c.JSON(http.StatusOK, out)
 }
@@ -241,16 +245,10 @@ func (s *Server) publicBadge(c echo.Context) error {
 		h.Set("X-Robots-Tag", "noindex")
 	}
 	h.Set("Vary", "Accept")
-	modified := b.VerifiedAt
-	if sh.UpdatedAt.After(modified) {
-		modified = sh.UpdatedAt
-	}
 	checked := checkedNotice(c.QueryParam("checked"))
-	tag := etag(slug, asJSON, modified, b.Status, sh.ShowRecipient, sh.Indexable, b.ContentHash, sh.OwnerName, checked)
-	h.Set("ETag", tag)
-	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	modified, parts := badgeVersion(b, sh)
 	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
-	if notModified(c.Request(), tag, modified) {
+	if revalidate(c, etag(append(parts, slug, asJSON, checked)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	ct := b.ImageType
@@ -279,9 +277,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 	if sh.ShowRecipient {
 		p.Recipient = recipientText(b, ob)
 	}
-	if p.Checks, err = publicChecksView(b, sh.ShowRecipient); err != nil {
-		return err
-	}
+	p.Checks = checkViews(publicChecks(rep.Checks, sh.ShowRecipient))
 	if publicDownload(b, ob, sh) {
 		p.DownloadURL = "/b/" + slug + "/" + bakedName(b)
 	}
@@ -323,6 +319,39 @@ func absoluteOr(link func(string) string, path string) string {
 		return ""
 	}
 	return link(path)
+}
+
+// badgeVersion is when a shared badge's public responses last changed,
+// and what they depend on (for their ETag).
+func badgeVersion(b store.Badge, sh store.Share) (time.Time, []any) {
+	modified := b.VerifiedAt
+	if sh.UpdatedAt.After(modified) {
+		modified = sh.UpdatedAt
+	}
+	return modified, []any{b.ID, b.Status, b.Name, b.IssuerName, b.ImageHash, b.ContentHash, b.VerifiedAt.Unix(),
+		sh.ShowRecipient, sh.Indexable, sh.OwnerName}
+}
+
+// collectionVersion is badgeVersion for a shared collection and its badges.
+func collectionVersion(col store.Collection, badges []store.Badge) (time.Time, []any) {
+	modified := col.UpdatedAt
+	parts := []any{col.UpdatedAt, col.Name, col.Description, col.Indexable, col.OwnerName}
+	for _, b := range badges {
+		if b.VerifiedAt.After(modified) {
+			modified = b.VerifiedAt
+		}
+		parts = append(parts, b.ID, b.Status, b.Name, b.IssuerName, b.ImageHash, b.VerifiedAt.Unix())
+	}
+	return modified, parts
+}
+
+// revalidate sets a public response's validators and reports whether the
+// client's conditional request says it has the response already.
+func revalidate(c echo.Context, tag string, modified time.Time) bool {
+	h := c.Response().Header()
+	h.Set("ETag", tag)
+	h.Set("Last-Modified", modified.UTC().Format(http.TimeFormat))
+	return notModified(c.Request(), tag, modified)
 }
 
 // etag is a strong validator of everything a public response depends on.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -121,8 +122,9 @@ func New(cfg Config) (*Server, error) {
 	s.icon = static.URL("/static/", "icon.svg")
 	s.js = static.URL("/static/", "app.js")
 	s.frameJS = static.URL("/static/", "embed-frame.js")
-	loader, _ := static.ByHashedName(strings.TrimPrefix(static.URL("/static/", "embed.js"), "/static/"))
-	s.loaderJS = loader.Body
+	if s.loaderJS, err = fs.ReadFile(static.Files, "embed.js"); err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -129,15 +130,11 @@ func checkedNotice(checked string) string {
 	return ""
 }
 
-// publicChecksView turns a stored report into the checks a viewer sees.
-func publicChecksView(b store.Badge, showRecipient bool) ([]templates.CheckView, error) {
-	_, rep, err := decodeBadge(b)
-	if err != nil {
-		return nil, err
-	}
-	var out []templates.CheckView
-	for _, ch := range publicChecks(rep.Checks, showRecipient) {
+// checkViews shows verification checks on a page.
+func checkViews(checks []openbadges.Check) []templates.CheckView {
+	out := make([]templates.CheckView, 0, len(checks))
+	for _, ch := range checks {
 		out = append(out, templates.CheckView{Name: ch.Name, OK: ch.OK, Message: ch.Message})
 	}
-	return out, nil
+	return out
 }
