@@ -7,7 +7,7 @@
 # The generated templ code (*_templ.go) is committed (CI checks that it is up
 # to date), so the build does not run templ.
 
-ARG GO_VERSION=1.26.8
+ARG GO_VERSION=1.26.10
 
 FROM golang:${GO_VERSION}-bookworm AS build
 WORKDIR /src

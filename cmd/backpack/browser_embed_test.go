@@ -99,8 +99,11 @@ if (f && e.source === f.contentWindow && e.data && e.data.backpackEmbedHeight) r
 	a.waitJS("the frame follows the reflow", frameHeight+` < `+fmt.Sprint(narrow)+` && `+frameHeight+` === `+lastReported, 15*time.Second)
 	// Someone else's message does not resize the frame.
 	before := browserEval[int](t, a.ctx, frameHeight)
+	// A listener added after the loader's sees the message after it: once it
+	// has, the loader has had its say on that message.
+	browserEval[any](t, a.ctx, `addEventListener("message", (e) => { if (e.data && e.data.backpackEmbedHeight === 3000) window.spoofSeen = true; }), null`)
 	browserEval[any](t, a.ctx, `window.postMessage({backpackEmbedHeight: 3000}, "*"), null`)
-	time.Sleep(300 * time.Millisecond)
+	a.waitJS("the spoofed message is delivered", `window.spoofSeen === true`, 10*time.Second)
 	if after := browserEval[int](t, a.ctx, frameHeight); after != before {
 		t.Fatalf("a message from the portfolio itself resized the frame: %d -> %d", before, after)
 	}

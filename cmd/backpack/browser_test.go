@@ -916,8 +916,12 @@ func (is *browserIssuer) hostPort() string { return strings.TrimPrefix(is.srv.UR
 func (is *browserIssuer) assertion(path, email string) []byte {
 	return is.putJSON(path, map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
 		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
-		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}})
+		"badge":     is.url("/badge"), "issuedOn": issuedOn(), "verification": map[string]any{"type": "hosted"}})
 }
+
+// issuedOn dates the badges that the real server verifies at the wall clock
+// (it has no other): a year before now, so they are valid on any day.
+func issuedOn() string { return time.Now().AddDate(-1, 0, 0).UTC().Format(time.RFC3339) }
 
 // baked publishes a hosted assertion for email at path and bakes it into
 // img (a PNG or an SVG).

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,7 +55,8 @@ func backpackBinary(t *testing.T) string {
 	buildOnce.Do(func() {
 		goCmd, err := exec.LookPath("go") // go test puts its own GOROOT/bin first
 		if err != nil {
-			goCmd = filepath.Join(runtime.GOROOT(), "bin", "go")
+			buildErr = fmt.Errorf("no go command on PATH to build the binary: %v", err)
+			return
 		}
 		if binDir, buildErr = os.MkdirTemp("", "backpack-test-bin-"); buildErr != nil {
 			return

@@ -17,8 +17,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"backpack/internal/testclock"
 )
 
 // issuer is a tiny Open Badges issuer on loopback for the CLI tests.
@@ -64,7 +67,7 @@ func (is *issuer) host() string { return strings.TrimPrefix(is.srv.URL, "http://
 func (is *issuer) assertion(id, email string, signed bool) map[string]any {
 	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.srv.URL + id,
 		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
-		"badge":     is.srv.URL + "/badge", "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}}
+		"badge":     is.srv.URL + "/badge", "issuedOn": testclock.RFC3339(-1, 0, 0), "verification": map[string]any{"type": "hosted"}}
 	if signed {
 		a["verification"] = map[string]any{"type": "signed", "creator": is.srv.URL + "/key"}
 	}
@@ -84,7 +87,8 @@ func (is *issuer) sign(t *testing.T, v any) string {
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
-	err := run(context.Background(), args, env(nil), &out, &errb)
+	// The CLI judges validity at the test clock (its --now wins over this).
+	err := run(context.Background(), args, env(map[string]string{"BACKPACK_NOW": testclock.Now().Format(time.RFC3339)}), &out, &errb)
 	var uerr usageError
 	var exit exitError
 	switch {
@@ -153,13 +157,13 @@ func TestVerifyCommandContract(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
 	// --now after expiry.
-	a["expires"] = "2026-06-01T00:00:00Z"
+	a["expires"] = testclock.RFC3339(0, 6, 0)
 	is.put("/a/1", a)
-	out, _, code = runCLI(t, "verify", "--json", "--now", "2026-07-01T00:00:00Z", allow, jsonFile)
+	out, _, code = runCLI(t, "verify", "--json", "--now", testclock.RFC3339(0, 7, 0), allow, jsonFile)
 	if code != 1 || !strings.Contains(out, `"expired":true`) || !strings.Contains(out, `"code":"expired"`) {
 		t.Fatalf("exit %d: %s", code, out)
 	}
-	out, _, code = runCLI(t, "verify", "--json", "--now", "2026-05-01T00:00:00Z", allow, jsonFile)
+	out, _, code = runCLI(t, "verify", "--json", "--now", testclock.RFC3339(0, 5, 0), allow, jsonFile)
 	if code != 0 {
 		t.Fatalf("before expiry: exit %d: %s", code, out)
 	}
