@@ -285,7 +285,7 @@ func TestIntegrityCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _, _ := db.CreateUser(ctx, "i@example.org", "h", time.Now())
+	u, _, _ := db.CreateUser(ctx, "i@example.org", "h", t0)
 	for i := range 200 {
 		db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte(fmt.Sprintf("badge %d %s", i, strings.Repeat("x", 500))), OriginalType: "json",
 			Name: fmt.Sprintf("B%d", i), BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified})

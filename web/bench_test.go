@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/internal/testclock"
 	"backpack/store"
 )
 
@@ -24,7 +25,7 @@ import (
 func saveBadges(tb testing.TB, db *store.DB, userID int64, n, originalSize int) []int64 {
 	tb.Helper()
 	ctx := context.Background()
-	t0 := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	t0 := testclock.Date(-6, 0, 0) // verified and issued years ago, by the app's clock too
 	ids := make([]int64, 0, n)
 	for i := range n {
 		orig := []byte(fmt.Sprintf(`{"n":%d,"pad":"%s"}`, i, strings.Repeat("x", originalSize)))

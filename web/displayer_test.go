@@ -168,7 +168,7 @@ func TestDisplayerAPI(t *testing.T) {
 		if b.AssertionType != "hosted" || !strings.HasPrefix(b.ImageURL, "http://backpack.test/img/") || as.Badge.Image != b.ImageURL ||
 			as.Badge.Name != "Robot Wrangler" || as.Badge.Description != "Wrangles robots." ||
 			as.Badge.Issuer.Name != "Test Academy" || as.Badge.Issuer.URL != is.srv.URL || as.Badge.Issuer.Origin != is.srv.URL ||
-			as.IssuedOn != time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix() || as.IssuedOn05 != as.IssuedOn {
+			as.IssuedOn != hostedIssuedOn.Unix() || as.IssuedOn05 != as.IssuedOn {
 			t.Errorf("badge %d: %+v", i, b)
 		}
 	}
@@ -357,14 +357,14 @@ func TestDisplayerIsInjectionSafe(t *testing.T) {
 	sum := sha256.Sum256(orig)
 	bid, _, err := a.db.SaveBadge(ctx, store.Badge{UserID: u.ID, ContentHash: sum[:], Original: orig, OriginalType: "json", Format: "hosted",
 		Name: evil, IssuerName: evil, Description: evil, BadgeJSON: bj, ReportJSON: []byte(`{}`),
-		Status: store.StatusVerified, VerifiedAt: time.Now(), CreatedAt: time.Now()})
+		Status: store.StatusVerified, VerifiedAt: a.clock.now(), CreatedAt: a.clock.now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cid, _ := a.db.CreateCollection(ctx, u.ID, evil, evil, "EVILEVILEVILEVILEVILEVILEV", time.Now())
-	a.db.AddToCollection(ctx, u.ID, cid, bid, time.Now())
-	a.db.UpdateCollection(ctx, u.ID, cid, evil, evil, true, false, "", time.Now())
-	d, _ := a.db.EnableDisplayer(ctx, u.ID, "DISPLAYERDISPLAYERDISPLAYE", time.Now())
+	cid, _ := a.db.CreateCollection(ctx, u.ID, evil, evil, "EVILEVILEVILEVILEVILEVILEV", a.clock.now())
+	a.db.AddToCollection(ctx, u.ID, cid, bid, a.clock.now())
+	a.db.UpdateCollection(ctx, u.ID, cid, evil, evil, true, false, "", a.clock.now())
+	d, _ := a.db.EnableDisplayer(ctx, u.ID, "DISPLAYERDISPLAYERDISPLAYE", a.clock.now())
 
 	anon := a.browser(t)
 	for _, path := range []string{"/displayer/" + d.ID + "/groups.json", "/displayer/" + d.ID + "/group/EVILEVILEVILEVILEVILEVILEV.json"} {

@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"backpack/openbadges"
 	"backpack/store"
@@ -68,11 +67,11 @@ func TestShieldAndEmbedEscapeHostileNames(t *testing.T) {
 	sum := sha256.Sum256([]byte("e"))
 	id, _, err := a.db.SaveBadge(context.Background(), store.Badge{UserID: u.ID, ContentHash: sum[:], Original: []byte("e"),
 		OriginalType: "json", Name: evil, IssuerName: evil, BadgeJSON: bj, ReportJSON: []byte(`{}`), Status: store.StatusRevoked,
-		VerifiedAt: time.Now(), CreatedAt: time.Now()})
+		VerifiedAt: a.clock.now(), CreatedAt: a.clock.now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, _ := a.db.ShareBadge(context.Background(), u.ID, id, "EVILEVILEVILEVILEVILEVILEV", time.Now())
+	sh, _ := a.db.ShareBadge(context.Background(), u.ID, id, "EVILEVILEVILEVILEVILEVILEV", a.clock.now())
 	sv := a.browser(t).get("/embed/b/" + sh.Slug + ".svg")
 	if strings.Contains(sv.body, "<script") || strings.Contains(sv.body, "onload=") || !strings.Contains(sv.body, "revoked") {
 		t.Fatalf("shield: %s", sv.body)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -10,6 +11,19 @@ import (
 
 	"backpack/templates"
 )
+
+// userError is a whole sentence for the user, such as "You sent 60 files; at
+// most 50 can be added at once. Send the rest in another go.", carried as an
+// error to the page that shows it as it is. Handlers show only a userError's
+// text; any other error is internal and its text is never shown.
+type userError struct{ msg string }
+
+func (e userError) Error() string { return e.msg }
+
+// userErrorf formats a userError.
+func userErrorf(format string, args ...any) error {
+	return userError{fmt.Sprintf(format, args...)}
+}
 
 // userMessages are the only texts users see for a status: never the
 // internal error.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"backpack/internal/testclock"
 	"backpack/store"
 	"backpack/web/mail"
 )
@@ -111,7 +112,7 @@ func newApp(t testing.TB, opts ...func(*Config)) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a := &app{db: db, mail: &outbox{}, clock: &clock{t: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	a := &app{db: db, mail: &outbox{}, clock: &clock{t: testclock.Now()}, logs: &syncBuffer{}}
 	cfg := Config{
 		Store: db, Mail: a.mail, BaseURL: &url.URL{Scheme: "http", Host: "backpack.test"},
 		SessionKeys: [][]byte{testKey}, Now: a.clock.now,

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -50,7 +51,7 @@ func (s *Server) addBadges(c echo.Context) error {
 	user := currentUser(c)
 	items, err := readImportItems(c)
 	if err != nil {
-		return s.importFormError(c, err.Error())
+		return s.importRefused(c, err)
 	}
 	if len(items) == 0 {
 		return s.importFormError(c, "Choose badge files, enter badge URLs or paste a badge.")
@@ -79,6 +80,16 @@ func jsonResults(rs []templates.ImportResult) []map[string]string {
 	return out
 }
 
+// importRefused shows a userError on the form as it is; any other error
+// is internal and goes to the error handler.
+func (s *Server) importRefused(c echo.Context, err error) error {
+	var refusal userError
+	if errors.As(err, &refusal) {
+		return s.importFormError(c, refusal.msg)
+	}
+	return err
+}
+
 func (s *Server) importFormError(c echo.Context, msg string) error {
 	if strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
 		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{"status": 422, "message": msg}})
@@ -90,13 +101,14 @@ func (s *Server) importFormError(c echo.Context, msg string) error {
 	return s.render(c, http.StatusUnprocessableEntity, templates.AddBadgesPage(s.base(c, "Add badges"), view))
 }
 
-// readImportItems collects the files, URLs and pasted text of the form.
+// readImportItems collects the files, URLs and pasted text of the form. A
+// form with too many of them is refused with a userError.
 func readImportItems(c echo.Context) ([]importItem, error) {
 	var items []importItem
 	if form, err := c.MultipartForm(); err == nil && form != nil {
 		files := append(form.File["files"], form.File["folder"]...)
 		if len(files) > maxFiles {
-			return nil, fmt.Errorf("You sent %d files; at most %d can be added at once. Send the rest in another go.", len(files), maxFiles)
+			return nil, userErrorf("You sent %d files; at most %d can be added at once. Send the rest in another go.", len(files), maxFiles)
 		}
 		for _, fh := range files {
 			items = append(items, readFile(fh))
@@ -109,7 +121,7 @@ func readImportItems(c echo.Context) ([]importItem, error) {
 		}
 	}
 	if len(urls) > maxURLs {
-		return nil, fmt.Errorf("You entered %d URLs; at most %d can be added at once.", len(urls), maxURLs)
+		return nil, userErrorf("You entered %d URLs; at most %d can be added at once.", len(urls), maxURLs)
 	}
 	for _, u := range urls {
 		items = append(items, importItem{label: u, data: []byte(u), kind: "url"})

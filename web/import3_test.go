@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+
+	"backpack/internal/testclock"
 )
 
 // vcJWT publishes an Open Badges 3.0 issuer profile with an Ed25519 key
@@ -56,18 +59,21 @@ func TestImportVCJWTAndTheEqualityRule(t *testing.T) {
 	a := newApp(t, is.config)
 	alice := a.signUpConfirmed(t, "alice@example.org")
 
+	// Three issues of one credential, all in the past of the test clock.
+	first, newer, older := testclock.Date(0, -10, 0), testclock.Date(0, -5, 0), testclock.Date(-1, -5, 0)
+
 	alice.get("/badges/new")
-	p := alice.postFiles([]upload{{"cred.jwt", []byte(is.vcJWT(t, "/creds/1", "Alice@Example.org", "2026-01-01T00:00:00Z"))}}, nil, "")
+	p := alice.postFiles([]upload{{"cred.jwt", []byte(is.vcJWT(t, "/creds/1", "Alice@Example.org", first.Format(time.RFC3339)))}}, nil, "")
 	if o := p.doc.Find(`[data-testid=import-result]`).AttrOr("data-outcome", ""); o != "added" {
 		t.Fatalf("VC-JWT import: %s", p.text())
 	}
 	// A newer issue of the same credential (same issuer and id, later
 	// validFrom) replaces the old one; an older one is a duplicate.
-	p = alice.postFiles([]upload{{"newer.jwt", []byte(is.vcJWT(t, "/creds/1", "alice@example.org", "2026-06-01T00:00:00Z"))}}, nil, "")
+	p = alice.postFiles([]upload{{"newer.jwt", []byte(is.vcJWT(t, "/creds/1", "alice@example.org", newer.Format(time.RFC3339)))}}, nil, "")
 	if o := p.doc.Find(`[data-testid=import-result]`).AttrOr("data-outcome", ""); o != "updated" {
 		t.Fatalf("newer issue: %s", p.text())
 	}
-	p = alice.postFiles([]upload{{"older.jwt", []byte(is.vcJWT(t, "/creds/1", "alice@example.org", "2025-06-01T00:00:00Z"))}}, nil, "")
+	p = alice.postFiles([]upload{{"older.jwt", []byte(is.vcJWT(t, "/creds/1", "alice@example.org", older.Format(time.RFC3339)))}}, nil, "")
 	if o := p.doc.Find(`[data-testid=import-result]`).AttrOr("data-outcome", ""); o != "duplicate" {
 		t.Fatalf("older issue: %s", p.text())
 	}
@@ -77,16 +83,20 @@ func TestImportVCJWTAndTheEqualityRule(t *testing.T) {
 	}
 	href, _ := list.doc.Find(`[data-testid=badge-card] a`).First().Attr("href")
 	d := alice.get(href)
-	if !strings.Contains(d.text(), "Team Player") || !strings.Contains(d.text(), "Credential Academy") || !strings.Contains(d.text(), "1 Jun 2026") && !strings.Contains(d.text(), "June 2026") {
+	if !strings.Contains(d.text(), "Team Player") || !strings.Contains(d.text(), "Credential Academy") || !strings.Contains(d.text(), newer.Format("2 Jan 2006")) {
 		t.Fatalf("badge page after the update: %s", d.text())
 	}
 
 	// The same hosted assertion updated by its issuer with a later
 	// issuedOn: the URL import replaces the JSON one.
-	first := is.hosted("/a/9", "alice@example.org")
+	hosted := is.hosted("/a/9", "alice@example.org")
 	alice.get("/badges/new")
-	alice.postFiles([]upload{{"a9.json", first}}, nil, "")
-	later := strings.Replace(string(first), "2026-01-01T00:00:00Z", "2026-03-01T00:00:00Z", 1)
+	alice.postFiles([]upload{{"a9.json", hosted}}, nil, "")
+	was, reissued := hostedIssuedOn.Format(time.RFC3339), hostedIssuedOn.AddDate(0, 2, 0).Format(time.RFC3339)
+	if !strings.Contains(string(hosted), was) {
+		t.Fatalf("hosted assertion without issuedOn %s: %s", was, hosted)
+	}
+	later := strings.Replace(string(hosted), was, reissued, 1)
 	is.put("/a/9", []byte(later))
 	p = alice.postFiles(nil, map[string]string{"urls": is.url("/a/9")}, "")
 	if o := p.doc.Find(`[data-testid=import-result]`).AttrOr("data-outcome", ""); o != "updated" {

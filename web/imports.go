@@ -140,26 +140,17 @@ func (s *Server) startImport(c echo.Context) error {
 	}
 	plan, err := planImport(ar)
 	if err != nil {
-		return s.importFormError(c, err.Error())
+		return s.importRefused(c, err)
 	}
 	name := truncateText(path.Base(strings.ReplaceAll(fh.Filename, "\\", "/")), 120)
 	id, err := s.receive(c.Request().Context(), currentUser(c).ID, name, plan)
 	if err != nil {
-		var refusal archiveError
-		if errors.As(err, &refusal) {
-			return s.importFormError(c, refusal.msg)
-		}
-		return err
+		return s.importRefused(c, err)
 	}
 	s.imports.wake()
 	flash(c, "success", fmt.Sprintf("Received %d files. They are being imported: you can leave this page and come back.", len(plan.files)))
 	return s.redirect(c, fmt.Sprintf("/imports/%d", id))
 }
-
-// archiveError is a refusal of the archive, said to the user as is.
-type archiveError struct{ msg string }
-
-func (e archiveError) Error() string { return e.msg }
 
 func archiveRefusal(err error) string {
 	return "This ZIP file was not imported: " + err.Error()
@@ -189,12 +180,12 @@ func planImport(ar *archive.Archive) (importPlan, error) {
 		var m exportManifest
 		if b, err := readArchived(mf); err == nil && json.Unmarshal(b, &m) == nil && m.Format == exportFormat {
 			if m.Version > exportVersion {
-				return plan, fmt.Errorf("This export is in a newer format (version %d) than this Backpack reads (version %d).", m.Version, exportVersion)
+				return plan, userErrorf("This export is in a newer format (version %d) than this Backpack reads (version %d).", m.Version, exportVersion)
 			}
 			for _, b := range m.Badges {
 				f, ok := byName[b.Original]
 				if !ok {
-					return plan, fmt.Errorf("This export is incomplete: %s is listed but missing.", b.Original)
+					return plan, userErrorf("This export is incomplete: %s is listed but missing.", b.Original)
 				}
 				p := planned{file: f, ref: b.ID}
 				if b.OriginalType == "url" {
@@ -211,14 +202,14 @@ func planImport(ar *archive.Archive) (importPlan, error) {
 		plan.files = append(plan.files, planned{file: f})
 	}
 	if len(plan.files) == 0 {
-		return plan, errors.New("This ZIP file holds no files to import.")
+		return plan, userError{"This ZIP file holds no files to import."}
 	}
 	return plan, checkCount(len(plan.files))
 }
 
 func checkCount(n int) error {
 	if n > maxJobItems {
-		return fmt.Errorf("This ZIP file holds %d badges; at most %d can be imported at once. Split it in two.", n, maxJobItems)
+		return userErrorf("This ZIP file holds %d badges; at most %d can be imported at once. Split it in two.", n, maxJobItems)
 	}
 	return nil
 }
@@ -256,7 +247,7 @@ func (s *Server) receive(ctx context.Context, userID int64, name string, plan im
 				it.Skip, it.Data = "An archive inside the archive is not opened: import it on its own.", nil
 			case err != nil:
 				s.abandon(id)
-				return 0, archiveError{archiveRefusal(err)}
+				return 0, userError{archiveRefusal(err)}
 			}
 		} else {
 			it.Skip = "An archive inside the archive is not opened: import it on its own."

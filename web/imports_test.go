@@ -247,6 +247,34 @@ func TestImportRefusesHostileZips(t *testing.T) {
 	}
 }
 
+// TestImportRefusalsAreShownAsSaid: the sentences that refuse an archive
+// reach the form word for word, and no job is left behind.
+func TestImportRefusalsAreShownAsSaid(t *testing.T) {
+	a := newApp(t)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	manifest := func(version int, original string) string {
+		return fmt.Sprintf(`{"format":%q,"version":%d,"badges":[{"id":"b1","original":%q}]}`, exportFormat, version, original)
+	}
+	for name, c := range map[string]struct {
+		data []byte
+		want string
+	}{
+		"empty":      {zipOf(t), "This ZIP file holds no files to import."},
+		"newer":      {zipOf(t, "manifest.json", manifest(exportVersion+1, "badges/b1/original.json"), "badges/b1/original.json", "{}"), fmt.Sprintf("This export is in a newer format (version %d) than this Backpack reads (version %d).", exportVersion+1, exportVersion)},
+		"incomplete": {zipOf(t, "manifest.json", manifest(exportVersion, "badges/b1/original.json")), "This export is incomplete: badges/b1/original.json is listed but missing."},
+	} {
+		alice.get("/badges/new")
+		p := alice.postArchive(name+".zip", c.data)
+		if got := strings.TrimSpace(p.doc.Find("[data-testid=form-errors]").Text()); p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(got, c.want) {
+			t.Errorf("%s: %d %q, want %q", name, p.StatusCode, got, c.want)
+		}
+	}
+	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
+	if jobs, _ := a.db.ImportJobs(context.Background(), u.ID); len(jobs) != 0 {
+		t.Fatalf("refused archives left jobs: %+v", jobs)
+	}
+}
+
 // symlinkZip holds one entry that is a symbolic link.
 func symlinkZip(t *testing.T) []byte {
 	var buf bytes.Buffer
@@ -284,7 +312,7 @@ func TestImportResumesAfterRestart(t *testing.T) {
 	// An upload the stop cut off while it was received.
 	ctx := context.Background()
 	u, _ := a.db.UserByEmail(ctx, "alice@example.org")
-	cut, _ := a.db.CreateImportJob(ctx, u.ID, "cut.zip", "", time.Now())
+	cut, _ := a.db.CreateImportJob(ctx, u.ID, "cut.zip", "", a.clock.now())
 	a.db.AddImportItems(ctx, cut, []store.ImportItem{{Seq: 1, Name: "x.json", Data: []byte("{}")}})
 
 	// A new server on the same database picks up where the old one stopped.

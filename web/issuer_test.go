@@ -19,8 +19,16 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
+)
+
+// When the test issuer's assertions say they were issued, relative to the
+// test clock so that they stay in the past however the clock is shifted.
+var (
+	hostedIssuedOn = testclock.Date(0, -10, 0) // hosted and hostedPlain
+	signedIssuedOn = hostedIssuedOn.AddDate(0, 0, 1)
 )
 
 // testIssuer hosts Open Badges 2.0 assertions, their badge class, issuer
@@ -94,7 +102,7 @@ func (is *testIssuer) url(p string) string { return is.srv.URL + p }
 func (is *testIssuer) hosted(path, email string) []byte {
 	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
 		"recipient": map[string]any{"type": "email", "hashed": true, "salt": "s", "identity": "sha256$" + sha256Hex(strings.ToLower(email)+"s")},
-		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}}
+		"badge":     is.url("/badge"), "issuedOn": hostedIssuedOn.Format(time.RFC3339), "verification": map[string]any{"type": "hosted"}}
 	b, _ := json.Marshal(a)
 	is.put(path, b)
 	return b
@@ -104,7 +112,7 @@ func (is *testIssuer) hosted(path, email string) []byte {
 func (is *testIssuer) hostedPlain(path, email string) []byte {
 	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
 		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
-		"badge":     is.url("/badge"), "issuedOn": "2026-01-01T00:00:00Z", "verification": map[string]any{"type": "hosted"}}
+		"badge":     is.url("/badge"), "issuedOn": hostedIssuedOn.Format(time.RFC3339), "verification": map[string]any{"type": "hosted"}}
 	b, _ := json.Marshal(a)
 	is.put(path, b)
 	return b
@@ -114,7 +122,7 @@ func (is *testIssuer) hostedPlain(path, email string) []byte {
 func (is *testIssuer) signed(id, email string) string {
 	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(id),
 		"recipient": map[string]any{"type": "email", "hashed": false, "identity": email},
-		"badge":     is.url("/badge"), "issuedOn": "2026-01-02T00:00:00Z", "verification": map[string]any{"type": "signed", "creator": is.url("/key")}}
+		"badge":     is.url("/badge"), "issuedOn": signedIssuedOn.Format(time.RFC3339), "verification": map[string]any{"type": "signed", "creator": is.url("/key")}}
 	b, _ := json.Marshal(a)
 	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: is.key}, nil)
 	o, err := s.Sign(b)
@@ -131,7 +139,13 @@ func (is *testIssuer) config(c *Config) {
 		is.t.Fatal(err)
 	}
 	c.Fetch = client
-	c.Verifier = &openbadges.Verifier{Fetch: client, Now: func() time.Time { return time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC) }}
+	// The verifier judges expiry by the app's clock, as New's default
+	// verifier does; without one, by the test clock.
+	now := c.Now
+	if now == nil {
+		now = testclock.Func()
+	}
+	c.Verifier = &openbadges.Verifier{Fetch: client, Now: now}
 }
 
 func plainPNG(t testing.TB, c color.Color) []byte {

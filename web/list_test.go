@@ -15,7 +15,7 @@ func TestBackpackSearchFilterSortPages(t *testing.T) {
 	a := newApp(t)
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
-	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	t0 := a.clock.now().AddDate(-2, 0, 0) // issued a day apart, all before the app's clock
 	save := func(i int, name, issuer, status, desc string, tags ...string) {
 		orig := []byte(fmt.Sprint("badge ", i))
 		sum := sha256.Sum256(orig)

@@ -16,8 +16,8 @@ import (
 func TestPageCache(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()
-	owner, _, _ := a.db.CreateUser(ctx, "owner@example.org", "h", time.Now())
-	other, _, _ := a.db.CreateUser(ctx, "other@example.org", "h", time.Now())
+	owner, _, _ := a.db.CreateUser(ctx, "owner@example.org", "h", a.clock.now())
+	other, _, _ := a.db.CreateUser(ctx, "other@example.org", "h", a.clock.now())
 	calls := 0
 	writeWhileRendering := false
 	h := a.cachedPublic(func(c echo.Context) error {
@@ -78,7 +78,7 @@ func TestPageCache(t *testing.T) {
 
 	// Another user's writes, and writes no page shows, leave it kept.
 	a.db.SetDisplayName(ctx, other.ID, "Other")
-	a.db.CreateSession(ctx, store.Session{IDHash: []byte("s"), UserID: owner.ID, CreatedAt: time.Now(), LastSeenAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	a.db.CreateSession(ctx, store.Session{IDHash: []byte("s"), UserID: owner.ID, CreatedAt: a.clock.now(), LastSeenAt: a.clock.now(), ExpiresAt: a.clock.now().Add(time.Hour)})
 	get("/b/x")
 	want("after another user's write", 11)
 	// The owner's writes, or the TTL, make it render again.

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"backpack/openbadges"
 	"backpack/store"
@@ -166,11 +165,11 @@ func TestPublicPageIsInjectionSafe(t *testing.T) {
 	sum := sha256.Sum256(orig)
 	id, _, err := a.db.SaveBadge(context.Background(), store.Badge{UserID: u.ID, ContentHash: sum[:], Original: orig, OriginalType: "json",
 		Name: evil, IssuerName: evil, BadgeJSON: bj, ReportJSON: []byte(`{"checks":[{"name":"<b>x</b>","ok":false,"message":"<script>y</script>"}]}`),
-		Status: store.StatusUnverified, VerifiedAt: time.Now(), CreatedAt: time.Now()})
+		Status: store.StatusUnverified, VerifiedAt: a.clock.now(), CreatedAt: a.clock.now()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh, err := a.db.ShareBadge(context.Background(), u.ID, id, "EVILEVILEVILEVILEVILEVILEV", time.Now())
+	sh, err := a.db.ShareBadge(context.Background(), u.ID, id, "EVILEVILEVILEVILEVILEVILEV", a.clock.now())
 	if err != nil {
 		t.Fatal(err)
 	}

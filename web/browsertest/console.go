@@ -68,8 +68,9 @@ func (c *consoleLog) all(marker string) ([]chromedp.ConsoleMessage, bool) {
 // context that New did not make.
 //
 // The browser reports messages asynchronously. ConsoleMessages writes a
-// marker message to the console of the page and waits (up to 2 s) until it
-// arrives, so every message that the page wrote before the call is included.
+// marker message to the console of the page and waits until it arrives (at
+// most 10 s, a timeout generous enough for a busy machine), so every message
+// that the page wrote before the call is included.
 func ConsoleMessages(ctx context.Context) []chromedp.ConsoleMessage {
 	c, _ := ctx.Value(consoleKey{}).(*consoleLog)
 	if c == nil {
@@ -77,8 +78,8 @@ func ConsoleMessages(ctx context.Context) []chromedp.ConsoleMessage {
 	}
 	marker := fmt.Sprintf("%s%d", syncPrefix, syncCounter.Add(1))
 	if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf("console.debug(%s)", jsString(marker)))); err == nil {
-		deadline := time.Now().Add(2 * time.Second)
-		for time.Now().Before(deadline) {
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) && ctx.Err() == nil {
 			if _, ok := c.all(marker); ok {
 				break
 			}
