@@ -11,10 +11,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
-	"backpack/web/mail"
 )
 
 // Route names, for e.Reverse.

@@ -17,8 +17,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"backpack/internal/testclock"
+	"backpack/mail"
 	"backpack/store"
-	"backpack/web/mail"
 )
 
 // fastArgon2 keeps the suite quick; the real parameters have their own

@@ -16,14 +16,14 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/badges/archive"
 	"backpack/store"
 	"backpack/templates"
-	"backpack/web/archive"
 )
 
 // Bulk imports: a ZIP of badges (baked images, JSON, signed assertions), or
 // a Backpack export, which also brings its collections back. The upload is
-// checked whole (web/archive refuses bombs, path tricks, links and too many
+// checked whole (badges/archive refuses bombs, path tricks, links and too many
 // files), its files are written to the database as the items of a job, and
 // the ImportWorker imports them in the background, as the add-badges form
 // would, one short transaction each. The job page shows the progress; jobs

@@ -19,11 +19,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
 	"backpack/static"
 	"backpack/store"
-	"backpack/web/mail"
 )
 
 // Config is what the web layer needs from main.

@@ -11,7 +11,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"backpack/web/browsertest"
+	"backpack/internal/browsertest"
 )
 
 // TestBrowserEmbedSnippets pastes the owner's two web-page snippets into a

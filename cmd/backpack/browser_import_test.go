@@ -11,7 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"backpack/web/browsertest"
+	"backpack/internal/browsertest"
 )
 
 // TestBrowserImportZip imports a ZIP of badges through the form, follows

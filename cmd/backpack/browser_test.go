@@ -2,7 +2,7 @@ package main
 
 // End-to-end tests in a real browser: the whole app runs in the test process
 // (run with "serve"), and headless Chromium drives it through the harness in
-// backpack/web/browsertest.
+// backpack/internal/browsertest.
 //
 // The tests skip when no Chromium is installed, unless
 // BACKPACK_BROWSER_TESTS=1 makes them mandatory. With BACKPACK_SCREENSHOTS=DIR
@@ -33,8 +33,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"backpack/internal/browsertest"
 	"backpack/openbadges/bake"
-	"backpack/web/browsertest"
 )
 
 // browserPassword is the password of the test users: long enough and not on

@@ -19,11 +19,11 @@ import (
 	"sync"
 	"time"
 
+	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
 	"backpack/store"
 	"backpack/web"
-	"backpack/web/mail"
 )
 
 type serveConfig struct {

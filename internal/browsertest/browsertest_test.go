@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"backpack/web/browsertest"
+	"backpack/internal/browsertest"
 )
 
 // strictCSP is the policy of the app: no inline or eval'd script.
