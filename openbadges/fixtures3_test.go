@@ -44,7 +44,7 @@ func TestFixturesOB3(t *testing.T) {
 			input := readFixture(t, file)
 			publishFragmentKeys(t, web, input)
 			publishFragmentKeys(t, web, readFixture(t, "ob3/1edtech-validator/bit-string-list/testlist"))
-			v := &Verifier{Fetch: web.client, Now: func() time.Time { return testNow }}
+			v := &Verifier{Fetch: web.client, Now: func() time.Time { return fixtureNow }}
 			r := v.Verify(context.Background(), input, nil)
 			if expected == "valid" {
 				if !r.Valid {

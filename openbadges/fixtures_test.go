@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/fetch"
 )
 
@@ -30,6 +31,14 @@ import (
 // the scenarios of url-map.json. The fixture files are never rewritten.
 
 const fixtureDir = "testdata/fixtures"
+
+// fixtureNow is the instant the fixtures are verified at. Their dates were
+// written by others, so it is fixed (the test clock's shift leaves it
+// alone): after the newest date meant to have passed (validFrom and proof
+// created 2026-01-23, in ob3/1edtech-validator) and before the earliest
+// meant to lie ahead (validUntil 2030-01-01; the "in future" fixtures are
+// dated 2040 and later).
+var fixtureNow = testclock.Fixed(2026, time.November, 27)
 
 // fixtureHosts are all the hosts the fixtures refer to.
 var fixtureHosts = []string{"example.org", "www.example.org", "a.com", "oldstyle.com", "oldsyle.com", "openbadgefactory.com",
@@ -70,6 +79,8 @@ func loadURLMap(t *testing.T) map[string]map[string]any {
 func fixtureTLS(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	tlsOnce.Do(func() {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		// The certificate is checked by crypto/tls against the wall clock,
+		// never against the test clock: its validity is wall time.
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "fixture hosts"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
@@ -282,7 +293,7 @@ func TestFixtures(t *testing.T) {
 			if tc.url != "" {
 				input = []byte(tc.url)
 			}
-			v := &Verifier{Fetch: web.client, Now: func() time.Time { return testNow }}
+			v := &Verifier{Fetch: web.client, Now: func() time.Time { return fixtureNow }}
 			var ids []Identity
 			if tc.recipient != "" {
 				ids = []Identity{{Email, tc.recipient}}
@@ -383,7 +394,7 @@ func TestFixtureNodes(t *testing.T) {
 	a = []byte(strings.Replace(string(a), "https://example.org/robotics-badge.json", "https://example.org/badge-with-bad-issuer-type.json", 1))
 	web.override["https://example.org/beths-robotics-badge.json"] = a
 	web.override["https://example.org/badge-with-bad-issuer-type.json"] = readFixture(t, dir+"rdf-validation/badge-class-invalid-issuer-type.json")
-	r := (&Verifier{Fetch: web.client, Now: func() time.Time { return testNow }}).Verify(context.Background(), a, nil)
+	r := (&Verifier{Fetch: web.client, Now: func() time.Time { return fixtureNow }}).Verify(context.Background(), a, nil)
 	if r.Valid || !hasCode(r, "schema") {
 		t.Errorf("badge whose issuer has an invalid type: %s", dump(r))
 	}

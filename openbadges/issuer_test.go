@@ -20,6 +20,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/fetch"
 )
 
@@ -135,12 +136,13 @@ func (is *testIssuer) verifier(t testing.TB, now time.Time) *Verifier {
 }
 
 // assertion returns a 2.0 assertion of the test badge for recipient
-// (hashed with a salt), hosted at path or signed.
+// (hashed with a salt), hosted at path or signed, issued a year before the
+// test clock.
 func (is *testIssuer) assertion(path, recipient string, signed bool) Object {
 	a := Object{
 		"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
 		"recipient": Object{"type": "email", "hashed": true, "salt": "pepper", "identity": "sha256$" + sha256hex(recipient+"pepper")},
-		"badge":     is.url("/badge"), "issuedOn": "2026-01-15T10:00:00Z",
+		"badge":     is.url("/badge"), "issuedOn": testclock.RFC3339(-1, 0, 0),
 		"verification": Object{"type": "hosted"},
 		"evidence":     "https://portfolio.test/robots",
 	}

@@ -5,8 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"strconv"
 	"testing"
 	"time"
+
+	"backpack/internal/testclock"
 )
 
 // OB 1.0 signed badges: verify.url is the issuer's PEM public key, on the
@@ -18,10 +21,12 @@ func TestVerifySigned10(t *testing.T) {
 	is.put("/issuer10", Object{"name": "Old Academy", "url": is.url("/"), "revocationList": is.url("/revoked10")})
 	is.put("/badge10", Object{"name": "Old Badge", "description": "d", "image": is.url("/i.png"), "criteria": is.url("/c"), "issuer": is.url("/issuer10")})
 	is.put("/revoked10", Object{"other-uid": "some reason"})
+	// 1.0 allows issuedOn in Unix seconds: a year before the test clock.
+	issued := testclock.Date(-1, 0, 0)
 	a := Object{
 		"uid":       "abc-123",
 		"recipient": Object{"type": "email", "hashed": true, "salt": "s", "identity": "sha256$" + sha256hex(earner+"s")},
-		"badge":     is.url("/badge10"), "issuedOn": json.Number("1359217910"),
+		"badge":     is.url("/badge10"), "issuedOn": json.Number(strconv.FormatInt(issued.Unix(), 10)),
 		"verify": Object{"type": "signed", "url": is.url("/key.pem")},
 	}
 	v := is.verifier(t, testNow)
@@ -31,8 +36,8 @@ func TestVerifySigned10(t *testing.T) {
 	if !r.Valid || r.Spec != "1.0" || r.Format != "signed" {
 		t.Fatalf("valid 1.0 signed badge: %s", dump(r))
 	}
-	if want := time.Unix(1359217910, 0).UTC(); !r.Badge.IssuedOn.Equal(want) {
-		t.Errorf("issuedOn %v, want %v (Unix seconds)", r.Badge.IssuedOn, want)
+	if !r.Badge.IssuedOn.Equal(issued) {
+		t.Errorf("issuedOn %v, want %v (Unix seconds)", r.Badge.IssuedOn, issued)
 	}
 
 	if r := v.Verify(context.Background(), []byte(sign(t, rsaKeys(t)[1], a)), ids); r.Valid || !hasCode(r, "signature-invalid") {

@@ -18,9 +18,14 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/mr-tron/base58"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/bake"
 	"backpack/openbadges/dataintegrity"
 )
+
+// ob3ValidFrom is when the test credentials become valid: a year before the
+// test clock.
+var ob3ValidFrom = testclock.Date(-1, 0, 0)
 
 // ob3Issuer is an OB 3.0 issuer on the loopback test server: its profile
 // publishes an Ed25519, a P-256 and an RSA key as verification methods.
@@ -53,13 +58,14 @@ func newOB3Issuer(t testing.TB) *ob3Issuer {
 	return is
 }
 
-// credential returns an unsigned OpenBadgeCredential for email.
+// credential returns an unsigned OpenBadgeCredential for email, valid from
+// ob3ValidFrom.
 func (is *ob3Issuer) credential(id, email string) Object {
 	return Object{
 		"@context": []any{vcV2Context, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"},
 		"id":       is.url(id), "type": []any{"VerifiableCredential", "OpenBadgeCredential"},
 		"issuer":    Object{"id": is.id, "type": []any{"Profile"}, "name": "Credential Academy"},
-		"validFrom": "2026-01-01T00:00:00Z", "name": "Team Player",
+		"validFrom": ob3ValidFrom.Format(time.RFC3339), "name": "Team Player",
 		"credentialSubject": Object{
 			"type": []any{"AchievementSubject"},
 			"identifier": []any{Object{"type": "IdentityObject", "identityType": "emailAddress", "hashed": true, "salt": "s4lt",
@@ -70,9 +76,11 @@ func (is *ob3Issuer) credential(id, email string) Object {
 	}
 }
 
+// signDI signs c with an eddsa-rdfc-2022 proof created at the test clock,
+// the instant the tests verify at.
 func (is *ob3Issuer) signDI(t testing.TB, c Object) Object {
 	c = jsonRoundTrip(t, c) // as the verifier will see it: numbers are json.Number
-	signed, err := dataintegrity.Sign(context.Background(), c, is.ed, is.id+"#ed", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	signed, err := dataintegrity.Sign(context.Background(), c, is.ed, is.id+"#ed", testNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +116,8 @@ func (is *ob3Issuer) signJWT(t testing.TB, c Object, alg jose.SignatureAlgorithm
 }
 
 // statusList serves a signed BitstringStatusListCredential (or a
-// StatusList2021Credential) with the given bits set.
+// StatusList2021Credential) with the given bits set, valid from a year
+// before the test clock.
 func (is *ob3Issuer) statusList(t testing.TB, path, typ string, set ...int) {
 	bits := make([]byte, 16*1024)
 	for _, i := range set {
@@ -130,9 +139,9 @@ func (is *ob3Issuer) statusList(t testing.TB, path, typ string, set ...int) {
 	doc := Object{"@context": ctxs, "id": is.url(path), "type": []any{"VerifiableCredential", listType},
 		"issuer": is.id, "credentialSubject": Object{"id": is.url(path) + "#list", "type": subjType, "statusPurpose": "revocation", "encodedList": enc}}
 	if typ == "StatusList2021" {
-		doc["issuanceDate"] = "2026-01-01T00:00:00Z"
+		doc["issuanceDate"] = testclock.RFC3339(-1, 0, 0)
 	} else {
-		doc["validFrom"] = "2026-01-01T00:00:00Z"
+		doc["validFrom"] = testclock.RFC3339(-1, 0, 0)
 	}
 	is.put(path, is.signDI(t, doc))
 }
@@ -142,11 +151,9 @@ type ob3Scenario struct {
 	// jwtOnlyBuild: build applies to VC-JWTs only (for data integrity,
 	// after does the same to the signed credential).
 	jwtOnlyBuild bool
-	jwt          bool
 	build        func(is *ob3Issuer, c Object) // mutate before signing
 	after        func(is *ob3Issuer, signed Object) Object
 	code         Code
-	now          time.Time
 }
 
 var ob3Scenarios = []ob3Scenario{
@@ -159,7 +166,10 @@ var ob3Scenarios = []ob3Scenario{
 		pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 		is.put("/other/key", Object{"id": is.url("/other/key"), "type": "Multikey", "controller": is.url("/other"), "publicKeyMultibase": multikey(pub)})
 		delete(s, "proof")
-		signed, _ := dataintegrity.Sign(context.Background(), s, priv, is.url("/other/key"), time.Now())
+		signed, err := dataintegrity.Sign(context.Background(), s, priv, is.url("/other/key"), testNow)
+		if err != nil {
+			is.t.Fatal(err)
+		}
 		return signed
 	}},
 	{name: "unknown cryptosuite", code: "unsupported", after: func(is *ob3Issuer, s Object) Object {
@@ -172,8 +182,8 @@ var ob3Scenarios = []ob3Scenario{
 		s["@context"] = append(s["@context"].([]any), is.url("/my-context.jsonld"))
 		return s
 	}},
-	{name: "expired", code: "expired", build: func(is *ob3Issuer, c Object) { c["validUntil"] = "2026-06-01T00:00:00Z" }},
-	{name: "not yet valid", code: "not-yet-valid", build: func(is *ob3Issuer, c Object) { c["validFrom"] = "2027-01-01T00:00:00Z" }},
+	{name: "expired", code: "expired", build: func(is *ob3Issuer, c Object) { c["validUntil"] = testclock.RFC3339(0, -1, 0) }},
+	{name: "not yet valid", code: "not-yet-valid", build: func(is *ob3Issuer, c Object) { c["validFrom"] = testclock.RFC3339(0, 1, 0) }},
 	{name: "revoked by bitstring status list", code: "revoked", build: func(is *ob3Issuer, c Object) {
 		is.statusList(is.t, "/status/1", "BitstringStatusList", 3, 94567)
 		c["credentialStatus"] = Object{"id": is.url("/status/1#94567"), "type": "BitstringStatusListEntry", "statusPurpose": "revocation",
@@ -304,7 +314,7 @@ func TestVerifyVCJWTAlgorithms(t *testing.T) {
 func TestVCJWTRefusesKeysTheIssuerDoesNotPublish(t *testing.T) {
 	is := newOB3Issuer(t)
 	c := is.credential("/credentials/1", earner)
-	b, _ := json.Marshal(Object{"iss": is.id, "jti": c["id"], "nbf": 1767225600, "@context": c["@context"], "id": c["id"], "type": c["type"],
+	b, _ := json.Marshal(Object{"iss": is.id, "jti": c["id"], "nbf": ob3ValidFrom.Unix(), "@context": c["@context"], "id": c["id"], "type": c["type"],
 		"issuer": c["issuer"], "validFrom": c["validFrom"], "credentialSubject": c["credentialSubject"]})
 	_, attacker, _ := ed25519.GenerateKey(rand.Reader)
 	s, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: attacker}, &jose.SignerOptions{EmbedJWK: true})

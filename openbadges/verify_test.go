@@ -7,14 +7,17 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/bake"
 )
 
-var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+// testNow is the test clock: the badges the tests build and sign are dated
+// relative to it and verified at it. The fixtures written by others have
+// their own instant, fixtureNow.
+var testNow = testclock.Now()
 
 const earner = "alice@example.org"
 
@@ -70,7 +73,7 @@ var scenarios = []scenario{
 	{name: "valid signed", signed: true, prepare: signedScenario(nil), valid: true},
 	{name: "tampered payload", signed: true, code: "signature-invalid", prepare: signedScenario(func(is *testIssuer, a Object) string {
 		tok := sign(is.t, is.key, a)
-		a["issuedOn"] = "2020-01-01T00:00:00Z" // claim an older award
+		a["issuedOn"] = testclock.RFC3339(-5, 0, 0) // claim an older award
 		p, _ := json.Marshal(a)
 		parts := strings.Split(tok, ".")
 		return parts[0] + "." + base64.RawURLEncoding.EncodeToString(p) + "." + parts[2]
@@ -110,17 +113,17 @@ var scenarios = []scenario{
 			t.Errorf("reason %q", r.RevocationReason)
 		}
 	}},
-	{name: "expired hosted", code: "expired", prepare: hostedScenario(func(is *testIssuer, a Object) { a["expires"] = "2026-06-01T00:00:00Z" }),
+	{name: "expired hosted", code: "expired", prepare: hostedScenario(func(is *testIssuer, a Object) { a["expires"] = testclock.RFC3339(0, -1, 0) }),
 		check: func(t *testing.T, r *Report) {
 			if !r.Expired || r.Badge == nil {
 				t.Errorf("expired=%v badge=%v", r.Expired, r.Badge)
 			}
 		}},
 	{name: "expired signed", signed: true, code: "expired", prepare: signedScenario(func(is *testIssuer, a Object) string {
-		a["expires"] = "2026-06-01T00:00:00Z"
+		a["expires"] = testclock.RFC3339(0, -1, 0)
 		return ""
 	})},
-	{name: "issued in the future", code: "not-yet-valid", prepare: hostedScenario(func(is *testIssuer, a Object) { a["issuedOn"] = "2027-01-01T00:00:00Z" })},
+	{name: "issued in the future", code: "not-yet-valid", prepare: hostedScenario(func(is *testIssuer, a Object) { a["issuedOn"] = testclock.RFC3339(0, 1, 0) })},
 	{name: "wrong recipient hosted", code: "recipient-mismatch", prepare: func(is *testIssuer) (string, string) {
 		a := is.assertion("/assertions/1", "mallory@example.org", false)
 		is.put("/assertions/1", a)

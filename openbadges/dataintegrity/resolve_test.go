@@ -40,7 +40,13 @@ func multikey(s string) (crypto.PublicKey, bool) {
 		if x == nil {
 			return nil, false
 		}
-		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, true
+		// 0x04 || x || y, which ParseUncompressedPublicKey checks is on the curve.
+		point := append([]byte{4}, x.FillBytes(make([]byte, 32))...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(point, y.FillBytes(make([]byte, 32))...))
+		if err != nil {
+			return nil, false
+		}
+		return pub, true
 	}
 	return nil, false
 }
@@ -145,8 +151,13 @@ func TestDIDKeyDecoder(t *testing.T) {
 	}
 	// A P-256 multikey.
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	pub, ok := multikey("z" + base58.Encode(append([]byte{0x80, 0x24}, elliptic.MarshalCompressed(elliptic.P256(), priv.X, priv.Y)...)))
-	if !ok || pub.(*ecdsa.PublicKey).X.Cmp(priv.X) != 0 || pub.(*ecdsa.PublicKey).Y.Cmp(priv.Y) != 0 {
+	point, err := priv.PublicKey.Bytes() // 0x04 || x || y
+	if err != nil {
+		t.Fatal(err)
+	}
+	compressed := append([]byte{2 | point[64]&1}, point[1:33]...) // SEC 1: the parity of y, then x
+	pub, ok := multikey("z" + base58.Encode(append([]byte{0x80, 0x24}, compressed...)))
+	if !ok || !pub.(*ecdsa.PublicKey).Equal(&priv.PublicKey) {
 		t.Fatal("P-256 multikey")
 	}
 }

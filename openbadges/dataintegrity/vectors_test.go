@@ -15,11 +15,15 @@ import (
 
 	"github.com/mr-tron/base58"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/problem"
 )
 
-// testNow is after every fixture's proof was created.
-var testNow = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+// vectorsNow is the instant the test vectors and fixtures (files written
+// by others, with their own dates) are verified at. It is fixed, not the
+// shiftable test clock: after the newest proof's created date (2026-01-23,
+// in 1edtech/); none of their proofs has an expires date.
+var vectorsNow = testclock.Fixed(2026, time.June, 1)
 
 func readJSON(t testing.TB, name string) map[string]any {
 	t.Helper()
@@ -45,9 +49,10 @@ func wantCode(t *testing.T, err error, code problem.Code, fragment string) {
 	}
 }
 
-func verify(t *testing.T, doc map[string]any, resolve Resolver) Result {
+// verify verifies doc at now and fails the test on an error.
+func verify(t *testing.T, doc map[string]any, resolve Resolver, now time.Time) Result {
 	t.Helper()
-	res, err := Verify(context.Background(), doc, resolve, testNow)
+	res, err := Verify(context.Background(), doc, resolve, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +86,7 @@ func TestW3CVectors(t *testing.T) {
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
 			doc := readJSON(t, tc.file)
-			res := verify(t, doc, didKey)
+			res := verify(t, doc, didKey, vectorsNow)
 			if res.Type != tc.typ || res.Cryptosuite != tc.suite ||
 				res.Key.Controller != "did:key:z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2" ||
 				!res.Created.Equal(time.Date(2023, 2, 24, 23, 36, 38, 0, time.UTC)) {
@@ -90,12 +95,12 @@ func TestW3CVectors(t *testing.T) {
 
 			tampered := readJSON(t, tc.file)
 			tampered["credentialSubject"].(map[string]any)["alumniOf"] = "The School of Exampler"
-			_, err := Verify(context.Background(), tampered, didKey, testNow)
+			_, err := Verify(context.Background(), tampered, didKey, vectorsNow)
 			wantCode(t, err, problem.SignatureInvalid, "changed after it was signed")
 
 			sig, _ := base58.Decode(proofOf(doc)["proofValue"].(string)[1:])
 			sig[10] ^= 1
-			_, err = Verify(context.Background(), withProofValue(doc, sig), didKey, testNow)
+			_, err = Verify(context.Background(), withProofValue(doc, sig), didKey, vectorsNow)
 			wantCode(t, err, problem.SignatureInvalid, "does not match")
 		})
 	}
@@ -109,15 +114,15 @@ func TestW3CProofSet(t *testing.T) {
 	for i := range proofs {
 		one := readJSON(t, "w3c/proof-set-chain/signedProofSet2.json")
 		one["proof"] = proofs[i]
-		verify(t, one, didKey)
+		verify(t, one, didKey, vectorsNow)
 	}
-	verify(t, doc, didKey)
+	verify(t, doc, didKey, vectorsNow)
 
 	// A proof chain's later proof also signs the earlier ones: not
 	// supported, and said so rather than reported as a bad signature.
 	chain := readJSON(t, "w3c/proof-set-chain/signedProofChain1.json")
 	chain["proof"] = chain["proof"].([]any)[2]
-	_, err := Verify(context.Background(), chain, didKey, testNow)
+	_, err := Verify(context.Background(), chain, didKey, vectorsNow)
 	wantCode(t, err, problem.Unsupported, "previousProof")
 }
 
@@ -125,7 +130,7 @@ func TestW3CProofSet(t *testing.T) {
 // published, and Sign reproduces it exactly (Ed25519 is deterministic).
 func TestOB3SpecVector(t *testing.T) {
 	signed := readJSON(t, "ob3-spec/ob3-eddsa-rdfc-2022-test-vector-signed.json")
-	res := verify(t, signed, keyInFragment)
+	res := verify(t, signed, keyInFragment, vectorsNow)
 	if res.Key.Controller != "https://example.edu/issuers/565049" {
 		t.Errorf("controller %q", res.Key.Controller)
 	}
@@ -196,7 +201,7 @@ func TestFixtures(t *testing.T) {
 			}
 			name := strings.TrimPrefix(filepath.ToSlash(path), "testdata/")
 			t.Run(name, func(t *testing.T) {
-				res, err := Verify(context.Background(), readJSON(t, name), anyResolver, testNow)
+				res, err := Verify(context.Background(), readJSON(t, name), anyResolver, vectorsNow)
 				want, invalid := expected[name]
 				switch {
 				case !invalid && err != nil:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mr-tron/base58"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/problem"
 )
 
@@ -26,9 +27,15 @@ const (
 	vmID = "https://issuer.example/keys#1"
 )
 
-var signedAt = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+// testNow is the test clock, which the tests verify their own credentials
+// at; signedAt, the day before, is when they are signed.
+var (
+	testNow  = testclock.Now()
+	signedAt = testclock.Date(0, 0, -1)
+)
 
-// credential returns a realistic unsigned OpenBadgeCredential.
+// credential returns a realistic unsigned OpenBadgeCredential, valid from
+// when it is signed.
 func credential() map[string]any {
 	return map[string]any{
 		"@context": []any{vc2, ob3},
@@ -38,7 +45,7 @@ func credential() map[string]any {
 			"id": "https://issuer.example/", "type": []any{"Profile"}, "name": "Credential Academy",
 			"url": "https://issuer.example/about", "email": "badges@issuer.example",
 		},
-		"validFrom": "2026-01-01T00:00:00Z",
+		"validFrom": signedAt.Format(time.RFC3339),
 		"name":      "Team Player",
 		"credentialSubject": map[string]any{
 			"type": []any{"AchievementSubject"},
@@ -109,7 +116,7 @@ func TestSignVerify(t *testing.T) {
 	if _, ok := doc["proof"]; ok {
 		t.Fatal("Sign modified its input")
 	}
-	res := verify(t, signed, k.resolve)
+	res := verify(t, signed, k.resolve, testNow)
 	if res.Type != DataIntegrityProof || res.Cryptosuite != EddsaRdfc2022 || res.Key.ID != vmID ||
 		res.Key.Controller != "https://issuer.example/" || !res.Created.Equal(signedAt) {
 		t.Fatalf("result %+v", res)
@@ -138,7 +145,7 @@ func TestAddedProperty(t *testing.T) {
 			delete(doc, "validFrom")
 		}
 		signed := k.sign(t, doc)
-		verify(t, signed, k.resolve)
+		verify(t, signed, k.resolve, testNow)
 		achievement := signed["credentialSubject"].(map[string]any)["achievement"].(map[string]any)
 
 		achievement["achievementType"] = "Certificate"
@@ -205,11 +212,13 @@ func TestProofDates(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Verify(context.Background(), signed, k.resolve, signedAt.Add(-6*time.Minute))
-	wantCode(t, err, problem.SignatureInvalid, "created in the future (2026-01-01T00:00:00Z)")
+	wantCode(t, err, problem.SignatureInvalid, "created in the future ("+signedAt.Format(time.RFC3339)+")")
 
-	expired := editProof(signed, func(p map[string]any) { p["expires"] = "2026-03-01T00:00:00Z" })
+	// Expired after it was signed, before the test clock.
+	expires := signedAt.Add(12 * time.Hour).Format(time.RFC3339)
+	expired := editProof(signed, func(p map[string]any) { p["expires"] = expires })
 	_, err = Verify(context.Background(), expired, k.resolve, testNow)
-	wantCode(t, err, problem.SignatureInvalid, "expired on 2026-03-01T00:00:00Z")
+	wantCode(t, err, problem.SignatureInvalid, "expired on "+expires)
 
 	bad := editProof(signed, func(p map[string]any) { p["created"] = "yesterday" })
 	_, err = Verify(context.Background(), bad, k.resolve, testNow)
@@ -282,7 +291,7 @@ func TestSeveralProofs(t *testing.T) {
 
 	doc := credential()
 	doc["proof"] = []any{unsupported, badSig, good}
-	verify(t, doc, k.resolve)
+	verify(t, doc, k.resolve, testNow)
 
 	doc["proof"] = []any{unsupported, badSig}
 	_, err := Verify(context.Background(), doc, k.resolve, testNow)
@@ -305,7 +314,7 @@ func TestSignProofSet(t *testing.T) {
 	for _, p := range proofs {
 		one := credential()
 		one["proof"] = p
-		verify(t, one, k.resolve)
+		verify(t, one, k.resolve, testNow)
 	}
 }
 
@@ -319,7 +328,7 @@ func TestSignRejectsBadKey(t *testing.T) {
 func TestECDSAP256(t *testing.T) {
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	proof := map[string]any{
-		"type": DataIntegrityProof, "cryptosuite": EcdsaRdfc2019, "created": "2026-01-01T00:00:00Z",
+		"type": DataIntegrityProof, "cryptosuite": EcdsaRdfc2019, "created": signedAt.Format(time.RFC3339),
 		"verificationMethod": vmID, "proofPurpose": "assertionMethod",
 	}
 	doc := credential()
@@ -337,7 +346,7 @@ func TestECDSAP256(t *testing.T) {
 	signed := credential()
 	signed["proof"] = proof
 	resolve := func(context.Context, string) (Key, error) { return Key{ID: vmID, Public: &priv.PublicKey}, nil }
-	res := verify(t, signed, resolve)
+	res := verify(t, signed, resolve, testNow)
 	if res.Cryptosuite != EcdsaRdfc2019 {
 		t.Fatalf("result %+v", res)
 	}

@@ -124,6 +124,8 @@ func testCert(t testing.TB) (tls.Certificate, *x509.CertPool) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The certificate is checked by crypto/tls against the wall clock,
+		// never against the test clock: its validity is wall time.
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "did test hosts"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),

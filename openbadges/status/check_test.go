@@ -22,12 +22,22 @@ import (
 	"testing"
 	"time"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges/fetch"
 	"backpack/openbadges/problem"
 )
 
-// now is the clock of the tests: after the DCC list's validFrom (2025).
-var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+// now is the test clock, for the status lists the tests build here: their
+// dates are placed relative to it.
+var now = testclock.Now()
+
+// fixtureNow is the instant the fixtures (credentials and status lists
+// written by others, with their own dates) are checked at. It is fixed, not
+// the shiftable test clock: after the newest validFrom of a list meant to be
+// current (2025-01-09, dcc/lists/e5WK8CbZ1GjycuPombrj), after the expired
+// list's validUntil (2021-01-09) and before the not-yet-valid list's
+// validFrom (year 3000).
+var fixtureNow = testclock.Fixed(2026, time.March, 1)
 
 // hosts are the names the test web answers for, over https from loopback.
 var hosts = []string{
@@ -69,6 +79,8 @@ func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 		if err != nil {
 			panic(err)
 		}
+		// The certificate is checked by crypto/tls against the wall clock,
+		// never against the test clock: its validity is wall time.
 		tmpl := &x509.Certificate{
 			SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "status test hosts"},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
@@ -190,7 +202,7 @@ func TestFixtureCredentials(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			c := loadCredential(t, tc.file)
-			rs, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), now, parse)
+			rs, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), fixtureNow, parse)
 			if tc.code != "" {
 				wantCode(t, err, tc.code)
 				t.Logf("%v", err)
@@ -210,7 +222,7 @@ func TestFixtureCredentials(t *testing.T) {
 func TestExpiredListMessage(t *testing.T) {
 	w := newWeb(t, nil)
 	c := loadCredential(t, "dcc/credentials/legacy-expiredStatus-noExpiry.json")
-	_, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), now, parse)
+	_, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), fixtureNow, parse)
 	want := "credentialStatus: the status list at digitalcredentials.github.io expired on 2021-01-09T15:20:02Z, so the status cannot be checked"
 	if problem.MessageOf(err) != want {
 		t.Errorf("message = %q\nwant      %q", problem.MessageOf(err), want)
@@ -220,14 +232,15 @@ func TestExpiredListMessage(t *testing.T) {
 const issuer = "https://issuer.example/profile"
 
 // listVC returns a status list credential of the given type and purpose
-// (a string or a list) holding encoded.
+// (a string or a list) holding encoded, valid from a year before the test
+// clock.
 func listVC(typ string, purpose any, encoded string, extra map[string]any) []byte {
 	vc := map[string]any{
 		"@context":  []any{"https://www.w3.org/ns/credentials/v2"},
 		"id":        "https://issuer.example/status/1",
 		"type":      []any{"VerifiableCredential", typ},
 		"issuer":    map[string]any{"id": issuer, "type": "Profile"},
-		"validFrom": "2024-01-01T00:00:00Z",
+		"validFrom": testclock.RFC3339(-1, 0, 0),
 		"credentialSubject": map[string]any{
 			"id": "https://issuer.example/status/1#list", "type": strings.TrimSuffix(typ, "Credential"),
 			"statusPurpose": purpose, "encodedList": encoded,
@@ -262,8 +275,8 @@ func TestBuiltLists(t *testing.T) {
 		u + "revocation":     listVC(bitstringListVC, "revocation", mb, nil),
 		u + "suspension":     listVC(bitstringListVC, "suspension", mb, nil),
 		u + "both":           listVC(bitstringListVC, []any{"revocation", "suspension"}, mb, nil),
-		u + "2021":           listVC(statusList2021VC, "revocation", std, map[string]any{"validFrom": nil, "issuanceDate": "2024-01-01T00:00:00Z"}),
-		u + "2021-expired":   listVC(statusList2021VC, "revocation", std, map[string]any{"expirationDate": "2025-01-01T00:00:00Z"}),
+		u + "2021":           listVC(statusList2021VC, "revocation", std, map[string]any{"validFrom": nil, "issuanceDate": testclock.RFC3339(-1, 0, 0)}),
+		u + "2021-expired":   listVC(statusList2021VC, "revocation", std, map[string]any{"expirationDate": testclock.RFC3339(0, -1, 0)}),
 		u + "bad-date":       listVC(bitstringListVC, "revocation", mb, map[string]any{"validUntil": "next tuesday"}),
 		u + "no-list":        listVC(bitstringListVC, "revocation", "", nil),
 		u + "no-subject":     listVC(bitstringListVC, "revocation", mb, map[string]any{"credentialSubject": nil}),
@@ -364,7 +377,7 @@ func TestListVerifierError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			verify := func(context.Context, []byte) (map[string]any, error) { return nil, tc.err }
-			rs, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), now, verify)
+			rs, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), fixtureNow, verify)
 			wantCode(t, err, tc.code)
 			if !errors.Is(err, tc.err) {
 				t.Errorf("error %v does not wrap %v", err, tc.err)
@@ -375,7 +388,7 @@ func TestListVerifierError(t *testing.T) {
 			t.Log(err)
 		})
 	}
-	_, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), now, nil)
+	_, err := Check(context.Background(), w.get, c.CredentialStatus, c.ID, idOf(c.Issuer), fixtureNow, nil)
 	wantCode(t, err, problem.Unsupported)
 }
 
