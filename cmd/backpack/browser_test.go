@@ -920,8 +920,12 @@ func (is *browserIssuer) assertion(path, email string) []byte {
 }
 
 // issuedOn dates the badges that the real server verifies at the wall clock
-// (it has no other): a year before now, so they are valid on any day.
-func issuedOn() string { return time.Now().AddDate(-1, 0, 0).UTC().Format(time.RFC3339) }
+// (it has no other): a year before the test run started, so they are valid
+// on any day, and the same for every badge of the run (a badge issued again
+// with a later date would be a newer issue, not the same badge).
+func issuedOn() string { return runStart.AddDate(-1, 0, 0).UTC().Truncate(time.Second).Format(time.RFC3339) }
+
+var runStart = time.Now()
 
 // baked publishes a hosted assertion for email at path and bakes it into
 // img (a PNG or an SVG).
