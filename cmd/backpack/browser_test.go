@@ -923,7 +923,9 @@ func (is *browserIssuer) assertion(path, email string) []byte {
 // (it has no other): a year before the test run started, so they are valid
 // on any day, and the same for every badge of the run (a badge issued again
 // with a later date would be a newer issue, not the same badge).
-func issuedOn() string { return runStart.AddDate(-1, 0, 0).UTC().Truncate(time.Second).Format(time.RFC3339) }
+func issuedOn() string {
+	return runStart.AddDate(-1, 0, 0).UTC().Truncate(time.Second).Format(time.RFC3339)
+}
 
 var runStart = time.Now()
 
