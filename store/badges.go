@@ -41,7 +41,7 @@ type Badge struct {
 	// badge (content type ImageType) and ImageHash is set from it. Reads
 	// leave it nil: fetch the bytes with DB.Image.
 	Image            []byte
-	Status           string // verified, expired, revoked or unverified
+	Status           Status
 	ReportJSON       []byte
 	VerifiedAt       time.Time
 	UnreachableSince *time.Time // set while the issuer cannot be reached
@@ -54,19 +54,23 @@ type Badge struct {
 	FromItem *ItemOutcome
 }
 
-// ItemOutcome names an import item and the message for each outcome.
+// ItemOutcome names an import item and the code to record with each
+// outcome of saving it (see ImportItem.Code).
 type ItemOutcome struct {
-	JobID    int64
-	Seq      int
-	Messages map[SaveOutcome]string
+	JobID int64
+	Seq   int
+	Codes map[SaveOutcome]string
 }
+
+// Status is what the last verification of a stored badge concluded.
+type Status string
 
 // Badge statuses.
 const (
-	StatusVerified   = "verified"
-	StatusExpired    = "expired"
-	StatusRevoked    = "revoked"
-	StatusUnverified = "unverified"
+	StatusVerified   Status = "verified"
+	StatusExpired    Status = "expired" // genuine, but past its expiry
+	StatusRevoked    Status = "revoked"
+	StatusUnverified Status = "unverified" // could not be verified
 )
 
 // SaveOutcome says what SaveBadge did.
@@ -180,8 +184,8 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 		return 0, "", fmt.Errorf("store: SaveBadge: %w", err)
 	}
 	if it := b.FromItem; it != nil {
-		if _, err := tx.ExecContext(ctx, `UPDATE import_items SET done = 1, outcome = ?, message = ?, badge_id = ?, badge_name = ?
-			WHERE job_id = ? AND seq = ?`, string(outcome), it.Messages[outcome], id, b.Name, it.JobID, it.Seq); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE import_items SET done = 1, outcome = ?, code = ?, badge_id = ?, badge_name = ?
+			WHERE job_id = ? AND seq = ?`, string(outcome), it.Codes[outcome], id, b.Name, it.JobID, it.Seq); err != nil {
 			return 0, "", fmt.Errorf("store: SaveBadge: import item: %w", err)
 		}
 	} else if outcome == Duplicate {
@@ -377,7 +381,7 @@ func (db *DB) DeleteBadge(ctx context.Context, userID, id int64) error {
 
 // Verification is the result of verifying a stored badge again.
 type Verification struct {
-	Status                        string
+	Status                        Status
 	ReportJSON, BadgeJSON         []byte
 	Name, IssuerName, Description string
 	Tags                          []string
@@ -514,7 +518,7 @@ type BadgeQuery struct {
 	// Search matches name, issuer, description and tags: a case-insensitive
 	// substring, with no wildcards (% and _ are literal).
 	Search string
-	Status string // "" or a status
+	Status Status // "" or a status
 	Issuer string // "" or an exact issuer name
 	// Sort is "date" (newest first, the default), "name" or "issuer"; any
 	// other value sorts by date.
@@ -533,7 +537,7 @@ type BadgeSummary struct {
 	ID               int64
 	Name, IssuerName string
 	IssuedOn         time.Time // zero: unknown
-	Status           string
+	Status           Status
 	ImageHash        []byte // nil: none
 	ImageType        string
 }

@@ -255,7 +255,7 @@ func listFixture(t *testing.T) (db *DB, a int64, ids map[string]int64) {
 		name, issuer, desc string
 		tags               []string
 		issued             time.Time
-		status             string
+		status             Status
 	}{
 		{"Go Basics", "Acme Academy", "Learn the GO language", []string{"programming"}, t0.Add(day), StatusVerified},
 		{"100% Effort", "Beta Org", "Tried hard", nil, t0.Add(2 * day), StatusExpired},

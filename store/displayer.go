@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -22,10 +21,10 @@ type Displayer struct {
 // Its clients were told that the badges it returns can be taken as valid,
 // so revoked badges and badges that failed verification are left out;
 // expired ones stay (their assertion says when they expired).
-var displayedStatuses = []string{StatusVerified, StatusExpired}
+var displayedStatuses = []Status{StatusVerified, StatusExpired}
 
 // displayedSQL is displayedStatuses as an SQL list: ('verified', ...).
-var displayedSQL = "('" + strings.Join(displayedStatuses, "', '") + "')"
+var displayedSQL = "('" + string(StatusVerified) + "', '" + string(StatusExpired) + "')"
 
 func scanDisplayer(row *sql.Row) (Displayer, error) {
 	var d Displayer

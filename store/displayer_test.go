@@ -71,7 +71,7 @@ func TestDisplayerGroups(t *testing.T) {
 	alice, _, _ := db.CreateUser(ctx, "alice@example.org", "h", now)
 	bob, _, _ := db.CreateUser(ctx, "bob@example.org", "h", now)
 	var ids []int64
-	for i, status := range []string{StatusVerified, StatusRevoked, StatusExpired, StatusUnverified, StatusVerified} {
+	for i, status := range []Status{StatusVerified, StatusRevoked, StatusExpired, StatusUnverified, StatusVerified} {
 		id, _, err := db.SaveBadge(ctx, Badge{UserID: alice.ID, Original: []byte(fmt.Sprint(i)), OriginalType: "json",
 			Name: fmt.Sprint("B", i), BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: status, VerifiedAt: now})
 		if err != nil {

@@ -25,9 +25,13 @@ type ImportJob struct {
 	Done        int            // items done (filled by ImportJob and ImportJobs)
 	Outcomes    map[string]int // done items by outcome (filled likewise)
 	Collections string         // JSON of the collections to recreate
-	Message     string
-	CreatedAt   time.Time
-	FinishedAt  *time.Time
+	// CollectionsMade is how many collections finishing the job created.
+	CollectionsMade int
+	// Message is the sentence jobs finished before codes were kept say
+	// (read only; "" for newer jobs).
+	Message    string
+	CreatedAt  time.Time
+	FinishedAt *time.Time
 }
 
 // ImportItem is one file of a job, and what became of it.
@@ -38,11 +42,13 @@ type ImportItem struct {
 	Kind      string // "url", or "" to judge by content
 	Ref       string // the export's id for the badge, or ""
 	Data      []byte // nil once read without it, or once the job is done
-	Skip      string // why it is not imported, decided on receipt ("" to import)
+	Skip      string // code of why it is not imported, decided on receipt ("" to import)
 	Done      bool
 	Outcome   string
-	Message   string
-	BadgeID   int64 // 0: none
+	Code      string // why: a verify problem code or the importer's own ("" for a plain success)
+	Detail    string // what goes with Code (an explanation, an identity)
+	Message   string // the sentence items done before codes were kept say (read only)
+	BadgeID   int64  // 0: none
 	BadgeName string
 }
 
@@ -195,8 +201,8 @@ func (db *DB) FinishImportItem(ctx context.Context, it ImportItem) error {
 	if it.BadgeID != 0 {
 		badge = it.BadgeID
 	}
-	_, err := db.exec(ctx, quiet, `UPDATE import_items SET done = 1, outcome = ?, message = ?, badge_id = ?, badge_name = ?
-		WHERE job_id = ? AND seq = ?`, it.Outcome, it.Message, badge, it.BadgeName, it.JobID, it.Seq)
+	_, err := db.exec(ctx, quiet, `UPDATE import_items SET done = 1, outcome = ?, code = ?, detail = ?, badge_id = ?, badge_name = ?
+		WHERE job_id = ? AND seq = ?`, it.Outcome, it.Code, it.Detail, badge, it.BadgeName, it.JobID, it.Seq)
 	if err != nil {
 		return fmt.Errorf("store: FinishImportItem: %w", err)
 	}
@@ -206,7 +212,7 @@ func (db *DB) FinishImportItem(ctx context.Context, it ImportItem) error {
 // FinishImportJob creates the job's collections, drops the items' bytes
 // and marks it done, all at once: a job is done with its collections or
 // not done at all, so a restart never makes them twice.
-func (db *DB) FinishImportJob(ctx context.Context, jobID int64, cols []NewCollection, message string, now time.Time) error {
+func (db *DB) FinishImportJob(ctx context.Context, jobID int64, cols []NewCollection, now time.Time) error {
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: FinishImportJob: %w", err)
@@ -247,8 +253,8 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID int64, cols []NewCollec
 	if _, err := tx.ExecContext(ctx, `UPDATE import_items SET data = NULL WHERE job_id = ?`, jobID); err != nil {
 		return fmt.Errorf("store: FinishImportJob: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = ?, message = ?, finished_at = ? WHERE id = ?`,
-		JobDone, message, unix(now), jobID); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE import_jobs SET state = ?, collections_made = ?, finished_at = ? WHERE id = ?`,
+		JobDone, len(cols), unix(now), jobID); err != nil {
 		return fmt.Errorf("store: FinishImportJob: %w", err)
 	}
 	if err := db.commit(tx, forUser(userID)); err != nil {
@@ -257,13 +263,13 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID int64, cols []NewCollec
 	return nil
 }
 
-const jobColumns = `id, user_id, name, state, total, collections, message, created_at, finished_at`
+const jobColumns = `id, user_id, name, state, total, collections, collections_made, message, created_at, finished_at`
 
 func scanJob(row interface{ Scan(...any) error }) (ImportJob, error) {
 	var j ImportJob
 	var created int64
 	var finished sql.NullInt64
-	if err := row.Scan(&j.ID, &j.UserID, &j.Name, &j.State, &j.Total, &j.Collections, &j.Message, &created, &finished); err != nil {
+	if err := row.Scan(&j.ID, &j.UserID, &j.Name, &j.State, &j.Total, &j.Collections, &j.CollectionsMade, &j.Message, &created, &finished); err != nil {
 		return ImportJob{}, err
 	}
 	j.CreatedAt, j.FinishedAt = fromUnix(created), fromNullUnixPtr(finished)
@@ -342,7 +348,7 @@ func (db *DB) ImportItemsPage(ctx context.Context, jobID int64, offset, limit in
 	return db.importItems(ctx, `SELECT `+itemColumns+`, NULL FROM import_items WHERE job_id = ? ORDER BY seq LIMIT ? OFFSET ?`, jobID, limit, offset)
 }
 
-const itemColumns = `job_id, seq, name, kind, ref, skip, done, outcome, message, COALESCE(badge_id, 0), badge_name`
+const itemColumns = `job_id, seq, name, kind, ref, skip, done, outcome, code, detail, message, COALESCE(badge_id, 0), badge_name`
 
 func (db *DB) importItems(ctx context.Context, query string, args ...any) ([]ImportItem, error) {
 	rows, err := db.r.QueryContext(ctx, query, args...)
@@ -353,7 +359,7 @@ func (db *DB) importItems(ctx context.Context, query string, args ...any) ([]Imp
 	var out []ImportItem
 	for rows.Next() {
 		var it ImportItem
-		if err := rows.Scan(&it.JobID, &it.Seq, &it.Name, &it.Kind, &it.Ref, &it.Skip, &it.Done, &it.Outcome, &it.Message,
+		if err := rows.Scan(&it.JobID, &it.Seq, &it.Name, &it.Kind, &it.Ref, &it.Skip, &it.Done, &it.Outcome, &it.Code, &it.Detail, &it.Message,
 			&it.BadgeID, &it.BadgeName, &it.Data); err != nil {
 			return nil, fmt.Errorf("store: import items: %w", err)
 		}

@@ -46,9 +46,12 @@ func TestImportJobs(t *testing.T) {
 	if err != nil || len(items) != 2 || string(items[1].Data) != "2" || items[1].Ref != "0002" {
 		t.Fatalf("next items %+v %v", items, err)
 	}
-	items[0].Outcome, items[0].BadgeID = "added", mine
+	items[0].Outcome, items[0].BadgeID, items[0].Code, items[0].Detail = "added", mine, "expired", "on 1 May"
 	if err := db.FinishImportItem(ctx, items[0]); err != nil {
 		t.Fatal(err)
+	}
+	if page, _ := db.ImportItemsPage(ctx, job, 0, 1); len(page) != 1 || page[0].Code != "expired" || page[0].Detail != "on 1 May" || !page[0].Done {
+		t.Fatalf("finished item reads back as %+v", page)
 	}
 	j, _ := db.ImportJob(ctx, alice.ID, job)
 	if j.Done != 1 || j.Total != 2 || j.Outcomes["added"] != 1 || j.State != JobQueued {
@@ -60,7 +63,7 @@ func TestImportJobs(t *testing.T) {
 	// Finishing creates the collections once, with the user's badges only.
 	cols := []NewCollection{{Name: "Back", Shared: true, Slug: "slug-back", BadgeIDs: []int64{bobs, mine, mine}}}
 	for range 2 {
-		if err := db.FinishImportJob(ctx, job, cols, "Finished.", now); err != nil {
+		if err := db.FinishImportJob(ctx, job, cols, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -82,7 +85,7 @@ func TestImportJobs(t *testing.T) {
 	if n, err := db.DeleteReceivingJobs(ctx); err != nil || n != 1 {
 		t.Fatalf("DeleteReceivingJobs = %d, %v", n, err)
 	}
-	if jobs, _ := db.ImportJobs(ctx, alice.ID); len(jobs) != 1 || jobs[0].State != JobDone {
+	if jobs, _ := db.ImportJobs(ctx, alice.ID); len(jobs) != 1 || jobs[0].State != JobDone || jobs[0].CollectionsMade != 1 {
 		t.Fatalf("alice's jobs %+v", jobs)
 	}
 }
@@ -95,18 +98,18 @@ func TestSaveBadgeRecordsItsImportItem(t *testing.T) {
 	job, _ := db.CreateImportJob(ctx, u.ID, "a.zip", "", now)
 	db.AddImportItems(ctx, job, []ImportItem{{Seq: 1, Name: "one", Data: []byte("1")}, {Seq: 2, Name: "again", Data: []byte("1")}})
 	db.QueueImportJob(ctx, job, 2)
-	msgs := map[SaveOutcome]string{Added: "in", Duplicate: "there already"}
+	codes := map[SaveOutcome]string{Added: "expired", Duplicate: "seen"}
 	for seq := 1; seq <= 2; seq++ {
 		_, _, err := db.SaveBadge(ctx, Badge{UserID: u.ID, Original: []byte("1"), OriginalType: "json", Name: "One",
 			BadgeJSON: []byte("{}"), ReportJSON: []byte("{}"), Status: StatusVerified,
-			FromItem: &ItemOutcome{JobID: job, Seq: seq, Messages: msgs}})
+			FromItem: &ItemOutcome{JobID: job, Seq: seq, Codes: codes}})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
 	items, _ := db.ImportItems(ctx, job)
-	if len(items) != 2 || !items[0].Done || items[0].Outcome != "added" || items[0].Message != "in" || items[0].BadgeID == 0 ||
-		!items[1].Done || items[1].Outcome != "duplicate" || items[1].Message != "there already" || items[1].BadgeID != items[0].BadgeID {
+	if len(items) != 2 || !items[0].Done || items[0].Outcome != "added" || items[0].Code != "expired" || items[0].BadgeID == 0 ||
+		!items[1].Done || items[1].Outcome != "duplicate" || items[1].Code != "seen" || items[1].BadgeID != items[0].BadgeID {
 		t.Fatalf("items %+v", items)
 	}
 	if n, _ := db.UnfinishedImportItems(ctx, job); n != 0 {

@@ -320,7 +320,11 @@ func (s *Server) confirm(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", id.Value+" is confirmed.")
-	if n := s.finishPending(c.Request().Context(), id.UserID); n > 0 {
+	n, err := s.core.FinishPending(c.Request().Context(), id.UserID)
+	if err != nil {
+		s.log.Error("finish pending", "user", id.UserID, "err", err)
+	}
+	if n > 0 {
 		flash(c, "success", fmt.Sprintf("%d badge(s) waiting for this address were added to your backpack.", n))
 	}
 	if u := currentUser(c); u != nil && u.ID == id.UserID {

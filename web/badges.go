@@ -3,20 +3,18 @@ package web
 import (
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/badges"
 	"backpack/openbadges"
-	"backpack/openbadges/problem"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -40,10 +38,10 @@ func (s *Server) registerBadges(e *echo.Echo) {
 func (s *Server) badges(c echo.Context) error {
 	ctx := c.Request().Context()
 	user := currentUser(c)
-	q := store.BadgeQuery{Search: strings.TrimSpace(c.QueryParam("q")), Status: c.QueryParam("status"),
+	q := store.BadgeQuery{Search: strings.TrimSpace(c.QueryParam("q")), Status: store.Status(c.QueryParam("status")),
 		Issuer: c.QueryParam("issuer"), Sort: c.QueryParam("sort"), Limit: badgesPerPage}
 	switch q.Status {
-	case "", templates.StatusVerified, templates.StatusExpired, templates.StatusRevoked, templates.StatusUnverified:
+	case "", store.StatusVerified, store.StatusExpired, store.StatusRevoked, store.StatusUnverified:
 	default:
 		q.Status = ""
 	}
@@ -69,11 +67,11 @@ func (s *Server) badges(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v := templates.BadgeList{Total: list.Total, All: list.All, Query: q.Search, Status: q.Status, Issuer: q.Issuer,
+	v := templates.BadgeList{Total: list.Total, All: list.All, Query: q.Search, Status: string(q.Status), Issuer: q.Issuer,
 		Sort: q.Sort, Issuers: issuers, Page: page, Pages: max(1, (list.Total+badgesPerPage-1)/badgesPerPage)}
 	for _, b := range list.Items {
 		v.Cards = append(v.Cards, templates.BadgeCard{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name,
-			Issuer: b.IssuerName, ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Status: b.Status})
+			Issuer: b.IssuerName, ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Status: statusKey(b.Status)})
 	}
 	for _, p := range pending {
 		who, _ := openbadges.ReadableRecipient(openbadges.Recipient{Identity: p.RecipientIdentity, Hashed: p.Hashed})
@@ -81,7 +79,7 @@ func (s *Server) badges(c echo.Context) error {
 	}
 	pageURL := func(n int) string {
 		u := url.Values{}
-		for k, val := range map[string]string{"q": q.Search, "status": q.Status, "issuer": q.Issuer} {
+		for k, val := range map[string]string{"q": q.Search, "status": string(q.Status), "issuer": q.Issuer} {
 			if val != "" {
 				u.Set(k, val)
 			}
@@ -107,7 +105,7 @@ func (s *Server) badges(c echo.Context) error {
 }
 
 func (s *Server) newBadges(c echo.Context) error {
-	v := templates.AddBadges{Form: newForm(), MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: maxJobItems}
+	v := templates.AddBadges{Form: newForm(), MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: badges.MaxJobItems}
 	return s.render(c, http.StatusOK, templates.AddBadgesPage(s.base(c, "Add badges"), v))
 }
 
@@ -144,7 +142,7 @@ func (s *Server) badge(c echo.Context) error {
 		CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL, Email: ob.Issuer.Email},
 		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Tags: ob.Tags, Recipient: recipientText(b, ob),
-		Status: b.Status, StatusText: statusText(b.Status, rep), Spec: b.Spec, Format: b.Format,
+		Status: statusKey(b.Status), StatusText: statusText(b.Status, rep), Spec: b.Spec, Format: b.Format,
 		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince,
 		VerifyAction: fmt.Sprintf("/badges/%d/verify", b.ID), DeleteAction: fmt.Sprintf("/badges/%d/delete", b.ID),
 	}
@@ -179,24 +177,6 @@ func recipientText(b store.Badge, ob openbadges.Badge) string {
 	return "a hashed identity"
 }
 
-func statusText(status string, rep openbadges.Report) string {
-	switch status {
-	case templates.StatusVerified:
-		return "All checks passed: genuine, and not revoked"
-	case templates.StatusExpired:
-		return "Genuine, but expired"
-	case templates.StatusRevoked:
-		if rep.RevocationReason != "" {
-			return "Revoked: " + rep.RevocationReason
-		}
-		return "Revoked by the issuer"
-	}
-	if len(rep.Errors) > 0 {
-		return "Could not verify: " + rep.Errors[0].Message
-	}
-	return "Could not verify"
-}
-
 // downloads lists what can be downloaded for a badge.
 func downloads(b store.Badge, imageType string) []templates.Link {
 	base := fmt.Sprintf("/badges/%d/download", b.ID)
@@ -218,55 +198,19 @@ func (s *Server) reverify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.checkBadge(c.Request().Context(), b)
+	v, err := s.core.Check(c.Request().Context(), b)
 	if err != nil {
 		return err
 	}
 	switch {
 	case !v.Reachable:
 		flash(c, "error", "The issuer could not be reached; the badge keeps its last result.")
-	case v.Status == templates.StatusVerified:
+	case v.Status == store.StatusVerified:
 		flash(c, "success", "Verified just now.")
 	default:
 		flash(c, "info", "Checked just now: "+statusLabel(v.Status)+".")
 	}
 	return s.redirect(c, fmt.Sprintf("/badges/%d", b.ID))
-}
-
-func statusLabel(st string) string {
-	return map[string]string{templates.StatusVerified: "verified", templates.StatusExpired: "expired",
-		templates.StatusRevoked: "revoked", templates.StatusUnverified: "could not verify"}[st]
-}
-
-// verificationOf turns a report into what the store keeps. An issuer that
-// cannot be reached leaves the last good result in place; a report without
-// badge data (a revoked hosted badge answers 410 and nothing else) keeps
-// the badge data b had.
-func verificationOf(rep *openbadges.Report, b store.Badge, now time.Time) store.Verification {
-	v := store.Verification{At: now, Reachable: true, BadgeJSON: b.BadgeJSON, Name: b.Name, IssuerName: b.IssuerName,
-		Description: b.Description, Tags: b.Tags, IssuedOn: b.IssuedOn, Expires: b.Expires}
-	for _, e := range rep.Errors {
-		if e.Code == problem.FetchFailed {
-			v.Reachable = false
-			return v
-		}
-	}
-	status, ok := importStatus(rep)
-	switch {
-	case rep.Revoked:
-		v.Status = templates.StatusRevoked
-	case ok:
-		v.Status = status
-	default:
-		v.Status = templates.StatusUnverified
-	}
-	v.ReportJSON, _ = json.Marshal(rep)
-	if rep.Badge != nil && rep.Badge.Name != "" {
-		v.BadgeJSON, _ = json.Marshal(rep.Badge)
-		v.Name, v.IssuerName, v.Description, v.Tags = rep.Badge.Name, rep.Badge.Issuer.Name, rep.Badge.Description, rep.Badge.Tags
-		v.IssuedOn, v.Expires = rep.Badge.IssuedOn, rep.Badge.Expires
-	}
-	return v
 }
 
 func (s *Server) deleteBadge(c echo.Context) error {
@@ -301,10 +245,10 @@ func (s *Server) download(c echo.Context) error {
 	}
 	switch c.QueryParam("format") {
 	case "":
-		return attach(originalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
+		return attach(badges.OriginalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
 	case "json":
 		if b.OriginalType == "json" || b.OriginalType == "jws" {
-			return attach(originalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
+			return attach(badges.OriginalExt(b.OriginalType), originalType(b.OriginalType), b.Original)
 		}
 		return attach(".json", "application/json", b.BadgeJSON)
 	case "png", "svg":
@@ -330,15 +274,11 @@ func (s *Server) bakedBadge(ctx context.Context, b store.Badge) ([]byte, string,
 	if len(b.ImageHash) == 0 {
 		return nil, "", echo.ErrNotFound
 	}
-	baked, ext, ok := bakeStored(b, func(hash []byte) (string, []byte, error) { return s.cfg.Store.Image(ctx, hash) })
+	baked, ext, ok := badges.BakeStored(b, func(hash []byte) (string, []byte, error) { return s.cfg.Store.Image(ctx, hash) })
 	if !ok {
 		return nil, "", echo.NewHTTPError(http.StatusUnprocessableEntity, "cannot bake")
 	}
 	return baked, originalType(strings.TrimPrefix(ext, ".")), nil
-}
-
-func originalExt(t string) string {
-	return map[string]string{"png": ".png", "svg": ".svg", "json": ".json", "jws": ".jws", "url": ".url.txt"}[t]
 }
 
 func originalType(t string) string {

@@ -126,7 +126,7 @@ func (s *Server) renderCollection(c echo.Context, status int, col store.Collecti
 
 func collectionBadge(b store.Badge, first, last bool) templates.CollectionBadge {
 	return templates.CollectionBadge{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name, Issuer: b.IssuerName,
-		ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: b.Status,
+		ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: statusKey(b.Status),
 		First: first, Last: last, VerifiedAt: b.VerifiedAt, Reason: statusReason(b)}
 }
 
@@ -395,7 +395,7 @@ func (s *Server) publicCollection(c echo.Context) error {
 			}
 			ob.Recipient = openbadges.Recipient{} // collections never show the recipient
 			items = append(items, map[string]any{"name": b.Name, "issuer": b.IssuerName, "issuedOn": b.IssuedOn,
-				"expires": b.Expires, "status": b.Status, "statusText": publicStatusText(b.Status, rep, false),
+				"expires": b.Expires, "status": statusKey(b.Status), "statusText": publicStatusText(b.Status, rep, false),
 				"verifiedAt": b.VerifiedAt, "image": absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType)), "badge": ob})
 		}
 		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})

@@ -110,7 +110,7 @@ func (s *Server) embedLoader(c echo.Context) error {
 // text is XML-escaped; there is no script and nothing is loaded.
 func (s *Server) shield(c echo.Context, b store.Badge) error {
 	label := shorten(b.Name, 40)
-	status := map[string]string{store.StatusVerified: "verified", store.StatusExpired: "expired",
+	status := map[store.Status]string{store.StatusVerified: "verified", store.StatusExpired: "expired",
 		store.StatusRevoked: "revoked"}[b.Status]
 	color := map[string]string{"verified": "#05603a", "expired": "#8a5a00", "revoked": "#b42318"}[status]
 	if status == "" {

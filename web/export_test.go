@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"backpack/badges"
 	"backpack/openbadges/bake"
 )
 
@@ -69,14 +70,14 @@ func TestExportArchive(t *testing.T) {
 		t.Fatalf("headers %v", p.Header)
 	}
 	files := readZip(t, []byte(p.body))
-	var m exportManifest
+	var m badges.Manifest
 	if err := json.Unmarshal(files["manifest.json"], &m); err != nil {
 		t.Fatalf("manifest: %v", err)
 	}
 	if m.Format != "backpack-export" || m.Version != 1 || len(m.Badges) != 3 || len(m.Identities) != 1 || m.Identities[0].Value != "alice@example.org" {
 		t.Fatalf("manifest %+v", m)
 	}
-	byType := map[string]exportBadge{}
+	byType := map[string]badges.ManifestBadge{}
 	for _, b := range m.Badges {
 		byType[b.OriginalType] = b
 		orig, ok := files[b.Original]
@@ -173,7 +174,7 @@ func TestExportTenThousandBadges(t *testing.T) {
 	p := alice.get("/settings/export.zip")
 	wantStatus(t, p, http.StatusOK)
 	files := readZip(t, []byte(p.body))
-	var m exportManifest
+	var m badges.Manifest
 	if err := json.Unmarshal(files["manifest.json"], &m); err != nil || len(m.Badges) != n {
 		t.Fatalf("manifest: %v, %d badges", err, len(m.Badges))
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/badges"
 	"backpack/openbadges/bake"
 	"backpack/store"
 )
@@ -60,7 +61,7 @@ func (b *browser) postArchive(name string, data []byte) *page {
 func (a *app) runImports(t testing.TB) {
 	t.Helper()
 	for range 10_000 {
-		busy, err := a.importRound(context.Background())
+		busy, err := a.core.ImportRound(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +222,7 @@ func TestImportRefusesHostileZips(t *testing.T) {
 	a := newApp(t)
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	many := []any{}
-	for i := range maxJobItems + 1 {
+	for i := range badges.MaxJobItems + 1 {
 		many = append(many, fmt.Sprintf("b%05d.json", i), "{}")
 	}
 	for name, c := range map[string]struct {
@@ -253,15 +254,15 @@ func TestImportRefusalsAreShownAsSaid(t *testing.T) {
 	a := newApp(t)
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	manifest := func(version int, original string) string {
-		return fmt.Sprintf(`{"format":%q,"version":%d,"badges":[{"id":"b1","original":%q}]}`, exportFormat, version, original)
+		return fmt.Sprintf(`{"format":%q,"version":%d,"badges":[{"id":"b1","original":%q}]}`, badges.ExportFormat, version, original)
 	}
 	for name, c := range map[string]struct {
 		data []byte
 		want string
 	}{
 		"empty":      {zipOf(t), "This ZIP file holds no files to import."},
-		"newer":      {zipOf(t, "manifest.json", manifest(exportVersion+1, "badges/b1/original.json"), "badges/b1/original.json", "{}"), fmt.Sprintf("This export is in a newer format (version %d) than this Backpack reads (version %d).", exportVersion+1, exportVersion)},
-		"incomplete": {zipOf(t, "manifest.json", manifest(exportVersion, "badges/b1/original.json")), "This export is incomplete: badges/b1/original.json is listed but missing."},
+		"newer":      {zipOf(t, "manifest.json", manifest(badges.ExportVersion+1, "badges/b1/original.json"), "badges/b1/original.json", "{}"), fmt.Sprintf("This export is in a newer format (version %d) than this Backpack reads (version %d).", badges.ExportVersion+1, badges.ExportVersion)},
+		"incomplete": {zipOf(t, "manifest.json", manifest(badges.ExportVersion, "badges/b1/original.json")), "This export is incomplete: badges/b1/original.json is listed but missing."},
 	} {
 		alice.get("/badges/new")
 		p := alice.postArchive(name+".zip", c.data)
@@ -297,7 +298,7 @@ func TestImportResumesAfterRestart(t *testing.T) {
 	}
 	job := importZip(t, alice, "twelve.zip", zipOf(t, files...))
 	// One round does a few items; then the server stops.
-	if busy, err := a.importRound(context.Background()); err != nil || !busy {
+	if busy, err := a.core.ImportRound(context.Background()); err != nil || !busy {
 		t.Fatalf("first round: %v %v", busy, err)
 	}
 	done := 0
@@ -322,7 +323,7 @@ func TestImportResumesAfterRestart(t *testing.T) {
 	}
 	rctx, stop := context.WithCancel(ctx)
 	finished := make(chan struct{})
-	go func() { restarted.RunImports(rctx); close(finished) }()
+	go func() { restarted.core.RunImports(rctx); close(finished) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		j, err := a.db.ImportJob(ctx, u.ID, mustJobID(t, job))
@@ -385,7 +386,7 @@ func TestImportJobPages(t *testing.T) {
 func TestImportJobsPerUserAreBounded(t *testing.T) {
 	a := newApp(t)
 	alice := a.signUpConfirmed(t, "alice@example.org")
-	for i := range maxRunningJobs {
+	for i := range badges.MaxRunningJobs {
 		importZip(t, alice, fmt.Sprintf("z%d.zip", i), zipOf(t, "a.txt", "x"))
 	}
 	alice.get("/badges/new")

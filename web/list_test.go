@@ -16,7 +16,7 @@ func TestBackpackSearchFilterSortPages(t *testing.T) {
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
 	t0 := a.clock.now().AddDate(-2, 0, 0) // issued a day apart, all before the app's clock
-	save := func(i int, name, issuer, status, desc string, tags ...string) {
+	save := func(i int, name, issuer string, status store.Status, desc string, tags ...string) {
 		orig := []byte(fmt.Sprint("badge ", i))
 		sum := sha256.Sum256(orig)
 		if _, _, err := a.db.SaveBadge(context.Background(), store.Badge{UserID: u.ID, ContentHash: sum[:], Original: orig,

@@ -259,7 +259,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 			ob.Recipient = openbadges.Recipient{}
 		}
 		return c.JSON(http.StatusOK, map[string]any{
-			"url": page, "status": b.Status, "statusText": publicStatusText(b.Status, rep, sh.ShowRecipient),
+			"url": page, "status": statusKey(b.Status), "statusText": publicStatusText(b.Status, rep, sh.ShowRecipient),
 			"verifiedAt": b.VerifiedAt, "unreachableSince": b.UnreachableSince,
 			"image": absoluteOr(s.link, imageURL(b.ImageHash, ct)), "badge": ob, "checks": publicChecks(rep.Checks, sh.ShowRecipient),
 		})
@@ -270,7 +270,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page)), Indexable: sh.Indexable,
 		Name: ob.Name, Description: ob.Description, CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL},
-		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: b.Status, StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient),
+		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: statusKey(b.Status), StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient),
 		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince, Owner: sh.OwnerName,
 		VerifyAction: "/b/" + slug + "/verify", Checked: checked,
 	}
@@ -291,7 +291,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 // publicStatusText is statusText for viewers: the reason a badge could not
 // be verified names a recipient when it is a recipient mismatch, so that
 // reason is told without it unless the owner shows the recipient.
-func publicStatusText(status string, rep openbadges.Report, showRecipient bool) string {
+func publicStatusText(status store.Status, rep openbadges.Report, showRecipient bool) string {
 	if !showRecipient && len(rep.Errors) > 0 && rep.Errors[0].Code == problem.RecipientMismatch {
 		return "Could not verify: not issued to the person who shares it"
 	}

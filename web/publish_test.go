@@ -480,7 +480,7 @@ func TestEmbedThemesLoaderAndRevalidation(t *testing.T) {
 
 // hostileBadge saves a badge whose every text is hostile markup, in the
 // given status with the given report, and returns its id.
-func hostileBadge(t *testing.T, a *app, userID int64, status, report string) int64 {
+func hostileBadge(t *testing.T, a *app, userID int64, status store.Status, report string) int64 {
 	t.Helper()
 	evil := `<script>alert(1)</script>"><img src=x onerror=alert(1)>`
 	ob := openbadges.Badge{Name: evil, Description: evil, Issuer: openbadges.Issuer{Name: evil, URL: "javascript:alert(1)"},

@@ -19,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"backpack/badges"
 	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
@@ -41,13 +42,13 @@ type Config struct {
 	// LoginLimit throttles sign-in, sign-up and reset requests per client
 	// address. Zero: 10 at once, then one a minute.
 	LoginLimit Limit
-	// Fetch is the guarded client for badge images; Verifier checks
-	// badges. nil: production defaults (no allow-listed hosts).
+	// Badges is the core every badge goes through. nil: one built on
+	// Store with Fetch and Verifier (themselves production defaults when
+	// nil: no allow-listed hosts), whose background loops no one runs;
+	// main builds its own and runs them.
+	Badges   *badges.Service
 	Fetch    *fetch.Client
 	Verifier *openbadges.Verifier
-	// ImportLease is how long a worker holds the import items it took
-	// (default 30 s): after a crash, they wait that long to be redone.
-	ImportLease time.Duration
 }
 
 // Server is the configured application.
@@ -72,7 +73,7 @@ type Server struct {
 	frameJS    string // the embed widget's height reporter
 	loaderJS   []byte // /embed.js
 	pages      *pageCache
-	imports    *importWorker
+	core       *badges.Service
 }
 
 // New builds the application.
@@ -94,9 +95,6 @@ func New(cfg Config) (*Server, error) {
 	if s.dummy, err = s.hasher.Hash("not a real password: compared when an address has no account"); err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	if cfg.ImportLease <= 0 {
-		cfg.ImportLease = 30 * time.Second
-	}
 	if cfg.LoginLimit == (Limit{}) {
 		cfg.LoginLimit = Limit{Burst: 10, Every: time.Minute}
 	}
@@ -109,11 +107,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Verifier == nil {
 		cfg.Verifier = &openbadges.Verifier{Fetch: cfg.Fetch, Now: s.now}
 	}
-	s.cfg = cfg
+	if cfg.Badges == nil {
+		if cfg.Badges, err = badges.New(badges.Config{Store: cfg.Store, Verifier: cfg.Verifier, Fetch: cfg.Fetch, Now: s.now, Logger: s.log}); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
+	s.cfg, s.core = cfg, cfg.Badges
 	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
 	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
 	s.pages = newPageCache()
-	s.imports = &importWorker{s: s, signal: make(chan struct{}, 1)}
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
 		return nil, err

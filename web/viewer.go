@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -44,16 +43,6 @@ func publicVerifyPath(path string) bool {
 		strings.Count(path, "/") == 3
 }
 
-// checkBadge verifies a stored badge again and stores the result.
-func (s *Server) checkBadge(ctx context.Context, b store.Badge) (store.Verification, error) {
-	ids, err := s.verifiedIdentities(ctx, b.UserID)
-	if err != nil {
-		return store.Verification{}, err
-	}
-	v := verificationOf(s.cfg.Verifier.Verify(ctx, b.Original, ids), b, s.now())
-	return v, s.cfg.Store.UpdateVerification(ctx, b.UserID, b.ID, v)
-}
-
 // viewerCheck runs Verify now for a viewer within the limits and says
 // what happened, as a ?checked= value.
 func (s *Server) viewerCheck(c echo.Context, b store.Badge) (string, error) {
@@ -67,7 +56,7 @@ func (s *Server) viewerCheck(c echo.Context, b store.Badge) (string, error) {
 	if ok, _ := s.badgeRate.allow(strconv.FormatInt(b.ID, 10), now); !ok {
 		return checkedRecent, nil
 	}
-	v, err := s.checkBadge(c.Request().Context(), b)
+	v, err := s.core.Check(c.Request().Context(), b)
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"backpack/badges"
 )
 
 func TestReverifierMarksRevokedBadges(t *testing.T) {
@@ -13,7 +15,7 @@ func TestReverifierMarksRevokedBadges(t *testing.T) {
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	alice.get("/badges/new")
 	alice.postFiles([]upload{{"b.json", is.hosted("/a/1", "alice@example.org")}, {"c.json", is.hosted("/a/2", "alice@example.org")}}, nil, "")
-	w := &Reverifier{Server: a.Server, Every: 24 * time.Hour}
+	w := &badges.Reverifier{Service: a.core, Every: 24 * time.Hour}
 
 	// Nothing is due yet: both were verified just now.
 	if n, err := w.RunOnce(context.Background()); err != nil || n != 0 {
@@ -43,7 +45,7 @@ func TestReverifierStopsOnShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
-		(&Reverifier{Server: a.Server, Tick: time.Hour}).Run(ctx)
+		(&badges.Reverifier{Service: a.core, Tick: time.Hour}).Run(ctx)
 		close(done)
 	}()
 	cancel()

@@ -16,9 +16,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"backpack/badges"
 	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
@@ -113,8 +113,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("serve: --allow-host: %v", err)}
 	}
 	verifier := &openbadges.Verifier{Fetch: client}
+	core, err := badges.New(badges.Config{Store: db, Verifier: verifier, Fetch: client, Logger: logger, ImportLease: lease})
+	if err != nil {
+		return err
+	}
 	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys,
-		Fetch: client, Verifier: verifier, ImportLease: lease})
+		Fetch: client, Verifier: verifier, Badges: core})
 	if err != nil {
 		return err
 	}
@@ -129,16 +133,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go sweep(ctx, db, logger)
-	// The workers (re-verification, bulk imports) stop, finishing the item
-	// in hand, before the database closes (defers run in reverse).
-	wctx, stopWorkers := context.WithCancel(ctx)
-	var workers sync.WaitGroup
+	// The background loops stop, finishing the item in hand, before the
+	// database closes (defers run in reverse).
+	wctx, stopLoops := context.WithCancel(ctx)
+	bg := &loops{log: logger}
+	bg.Go(wctx, "imports", core.RunImports)
 	if every > 0 {
-		workers.Go(func() { (&web.Reverifier{Server: app, Every: every}).Run(wctx) })
+		bg.Go(wctx, "re-verification", (&badges.Reverifier{Service: core, Every: every}).Run)
 	}
-	workers.Go(func() { app.RunImports(wctx) })
-	defer func() { stopWorkers(); workers.Wait() }()
+	bg.Go(wctx, "sweep", func(ctx context.Context) { sweep(ctx, db, logger) })
+	defer func() { stopLoops(); bg.Wait() }()
 	fmt.Fprintf(stdout, "Backpack is running at %s (data in %s). Press Ctrl+C to stop.\n", c.baseURL, c.data)
 	logger.Info("serving", "addr", addr, "base_url", c.baseURL, "data", c.data, "mail", mailMode(c.smtpURL))
 

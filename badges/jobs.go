@@ -1,0 +1,342 @@
+package badges
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"backpack/badges/archive"
+	"backpack/store"
+)
+
+// Bulk imports: a ZIP of badges (baked images, JSON, signed assertions), or
+// a Backpack export, which also brings its collections back. The archive is
+// checked whole (badges/archive refuses bombs, path tricks, links and too
+// many files), its files are written to the database as the items of a job,
+// and RunImports imports them in the background exactly as Import does, one
+// short transaction each. Jobs survive restarts and resume where they
+// stopped.
+
+// Bulk import limits.
+const (
+	MaxJobItems       = 10_000 // badges in one import
+	MaxRunningJobs    = 3      // unfinished imports a user may have at once
+	MaxCollectionName = 120    // characters of a collection's name
+	itemBatch         = 64     // items written per transaction on receipt
+	claimBatch        = 8      // items a worker takes from a job in one turn
+)
+
+var archiveLimits = archive.Limits{MaxFiles: 3*MaxJobItems + 16, MaxFileBytes: MaxFileBytes, MaxTotalBytes: 2 << 30}
+
+// Refusal is StartImport refusing an archive before anything is imported.
+// Code says why; Detail, N and Max go with it.
+type Refusal struct {
+	Code   Code
+	Detail string // the archive's own explanation, naming the entry; or the missing entry
+	N, Max int    // counts: running imports, badges, export versions
+}
+
+// Codes of refusals.
+const (
+	CodeTooManyImports   Code = "too-many-imports"  // N running, at most Max
+	CodeArchiveUnsafe    Code = "archive-unsafe"    // Detail names the entry and the trouble
+	CodeArchiveEmpty     Code = "archive-empty"     // no files to import
+	CodeTooManyBadges    Code = "too-many-badges"   // N badges, at most Max
+	CodeExportNewer      Code = "export-newer"      // export format version N, this reads Max
+	CodeExportIncomplete Code = "export-incomplete" // Detail: the listed file that is missing
+)
+
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("badges: import refused: %s (%s; %d/%d)", r.Code, r.Detail, r.N, r.Max)
+}
+
+// StartImport reads an archive of size bytes, checks it whole, writes its
+// items and queues the job for RunImports; it returns the job's id and how
+// many files it holds. A *Refusal says why an archive is not imported;
+// other errors are Backpack's own. name is the file name the earner knows
+// it by.
+func (s *Service) StartImport(ctx context.Context, userID int64, name string, r io.ReaderAt, size int64) (id int64, files int, err error) {
+	running, err := s.store.QueuedImportJobCount(ctx, userID)
+	if err != nil {
+		return 0, 0, err
+	}
+	if running >= MaxRunningJobs {
+		return 0, 0, &Refusal{Code: CodeTooManyImports, N: running, Max: MaxRunningJobs}
+	}
+	ar, err := archive.Open(r, size, archiveLimits)
+	if err != nil {
+		return 0, 0, unsafe(err)
+	}
+	plan, err := planImport(ar)
+	if err != nil {
+		return 0, 0, err
+	}
+	id, err = s.receive(ctx, userID, name, plan)
+	if err != nil {
+		return 0, 0, err
+	}
+	s.Wake()
+	return id, len(plan.files), nil
+}
+
+// unsafe is the refusal of an archive that badges/archive found hostile.
+func unsafe(err error) *Refusal {
+	return &Refusal{Code: CodeArchiveUnsafe, Detail: err.Error()}
+}
+
+// importPlan is what to import from an archive.
+type importPlan struct {
+	files       []planned
+	collections string // JSON of []ManifestCollection, for an export
+}
+
+type planned struct {
+	file archive.File
+	url  bool   // the file holds the URL the badge was added from
+	ref  string // the export's badge id
+}
+
+// planImport picks the files to import: for a Backpack export, the
+// originals its manifest lists (and its collections); otherwise every file.
+func planImport(ar *archive.Archive) (importPlan, error) {
+	var plan importPlan
+	byName := map[string]archive.File{}
+	for _, f := range ar.Files {
+		byName[f.Name] = f
+	}
+	if mf, ok := byName["manifest.json"]; ok && mf.Skip == "" {
+		var m Manifest
+		if b, err := readArchived(mf); err == nil && json.Unmarshal(b, &m) == nil && m.Format == ExportFormat {
+			if m.Version > ExportVersion {
+				return plan, &Refusal{Code: CodeExportNewer, N: m.Version, Max: ExportVersion}
+			}
+			for _, b := range m.Badges {
+				f, ok := byName[b.Original]
+				if !ok {
+					return plan, &Refusal{Code: CodeExportIncomplete, Detail: b.Original}
+				}
+				plan.files = append(plan.files, planned{file: f, ref: b.ID, url: b.OriginalType == "url"})
+			}
+			cols, _ := json.Marshal(nonNil(m.Collections))
+			plan.collections = string(cols)
+			return plan, checkCount(len(plan.files))
+		}
+	}
+	for _, f := range ar.Files {
+		plan.files = append(plan.files, planned{file: f})
+	}
+	if len(plan.files) == 0 {
+		return plan, &Refusal{Code: CodeArchiveEmpty}
+	}
+	return plan, checkCount(len(plan.files))
+}
+
+func checkCount(n int) error {
+	if n > MaxJobItems {
+		return &Refusal{Code: CodeTooManyBadges, N: n, Max: MaxJobItems}
+	}
+	return nil
+}
+
+// readArchived reads one file of the archive within its limits.
+func readArchived(f archive.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
+
+// receive writes the plan's items in short transactions and queues the
+// job. A file that turns out to be hostile while read (more bytes than it
+// declared) refuses the whole archive, and the job is deleted.
+func (s *Service) receive(ctx context.Context, userID int64, name string, plan importPlan) (int64, error) {
+	id, err := s.store.CreateImportJob(ctx, userID, name, plan.collections, s.now())
+	if err != nil {
+		return 0, err
+	}
+	var batch []store.ImportItem
+	flush := func() error {
+		err := s.store.AddImportItems(ctx, id, batch)
+		batch = batch[:0]
+		return err
+	}
+	for i, p := range plan.files {
+		it := store.ImportItem{Seq: i + 1, Name: p.file.Name, Ref: p.ref}
+		if p.url {
+			it.Kind = "url"
+		}
+		if p.file.Skip != "" {
+			it.Skip = string(CodeNestedArchive)
+		} else {
+			it.Data, err = readArchived(p.file)
+			switch {
+			case errors.Is(err, archive.ErrNested):
+				it.Skip, it.Data = string(CodeNestedArchive), nil
+			case err != nil:
+				s.abandon(id)
+				return 0, unsafe(err)
+			}
+		}
+		if batch = append(batch, it); len(batch) == itemBatch {
+			if err := flush(); err != nil {
+				s.abandon(id)
+				return 0, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		s.abandon(id)
+		return 0, err
+	}
+	return id, s.store.QueueImportJob(ctx, id, len(plan.files))
+}
+
+// abandon deletes a job whose receipt failed (as a restart would).
+func (s *Service) abandon(id int64) {
+	if err := s.store.DeleteReceivingJob(context.Background(), id); err != nil {
+		s.log.Error("import: abandon job", "job", id, "err", err)
+	}
+}
+
+// Wake tells RunImports there is new work.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// RunImports imports the queued jobs' items until ctx is done, jobs in
+// turn a few items at a time, so that one large import does not hold up
+// everyone else's. Items are claimed for Config.ImportLease, so that
+// several instances on one database never import the same item; the items
+// of a worker that stopped are taken again once its claim runs out. It
+// first deletes the jobs a stop cut off while they were received; jobs that
+// were queued resume where they were.
+func (s *Service) RunImports(ctx context.Context) {
+	if n, err := s.store.DeleteReceivingJobs(ctx); err != nil {
+		s.log.Error("imports: clean up", "err", err)
+	} else if n > 0 {
+		s.log.Info("imports: deleted uploads cut off by a stop", "jobs", n)
+	}
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		busy, err := s.ImportRound(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("imports", "err", err)
+		}
+		if busy && err == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// ImportRound imports a few items of every queued job, and finishes the
+// jobs with nothing left to do; busy reports whether there was anything to
+// import.
+func (s *Service) ImportRound(ctx context.Context) (busy bool, err error) {
+	jobs, err := s.store.QueuedImportJobs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return true, nil
+		}
+		items, err := s.store.ClaimImportItems(ctx, j.ID, claimBatch, s.now(), s.lease)
+		if err != nil {
+			return true, err
+		}
+		if len(items) == 0 {
+			// Done, unless another worker holds the rest.
+			left, err := s.store.UnfinishedImportItems(ctx, j.ID)
+			if err != nil {
+				return true, err
+			}
+			if left == 0 {
+				if err := s.finishJob(ctx, j); err != nil {
+					return true, err
+				}
+			}
+			continue
+		}
+		busy = true
+		ids, err := s.VerifiedIdentities(ctx, j.UserID)
+		if err != nil {
+			return true, err
+		}
+		for _, it := range items {
+			res := Result{Outcome: Rejected, Code: Code(it.Skip)}
+			if it.Skip == "" {
+				res = s.importOne(ctx, j.UserID, ids, Item{Label: it.Name, Data: it.Data, URL: it.Kind == "url",
+					from: &store.ItemOutcome{JobID: it.JobID, Seq: it.Seq}})
+			}
+			if ctx.Err() != nil {
+				return true, nil // stopped mid-item: it is done again after the restart
+			}
+			if res.Saved() {
+				continue // SaveBadge recorded the item's outcome with the badge
+			}
+			it.Outcome, it.Code, it.Detail, it.BadgeName = string(res.Outcome), string(res.Code), res.Detail, res.Name
+			if err := s.store.FinishImportItem(ctx, it); err != nil {
+				return true, err
+			}
+		}
+	}
+	return busy, nil
+}
+
+// finishJob recreates an export's collections from the badges its items
+// became, and marks the job done.
+func (s *Service) finishJob(ctx context.Context, j store.ImportJob) error {
+	var cols []store.NewCollection
+	if j.Collections != "" {
+		var ecs []ManifestCollection
+		if err := json.Unmarshal([]byte(j.Collections), &ecs); err != nil {
+			return fmt.Errorf("job %d: collections: %w", j.ID, err)
+		}
+		items, err := s.store.ImportItems(ctx, j.ID)
+		if err != nil {
+			return err
+		}
+		badgeOf := map[string]int64{}
+		for _, it := range items {
+			if it.Ref != "" && it.BadgeID != 0 {
+				badgeOf[it.Ref] = it.BadgeID
+			}
+		}
+		for _, ec := range ecs {
+			nc := store.NewCollection{Name: truncate(ec.Name, MaxCollectionName), Description: ec.Description,
+				Shared: ec.Shared, Indexable: ec.Indexable, Slug: rand.Text()}
+			for _, ref := range ec.Badges {
+				if id, ok := badgeOf[ref]; ok {
+					nc.BadgeIDs = append(nc.BadgeIDs, id)
+				}
+			}
+			cols = append(cols, nc)
+		}
+	}
+	return s.store.FinishImportJob(ctx, j.ID, cols, s.now())
+}
+
+// truncate keeps the first n characters of s, marking a cut with "…".
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
