@@ -1,31 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 func TestLoopsRestartAFailedLoopAndStopWithTheContext(t *testing.T) {
-	var logs lockedBuffer
+	var logs syncBuffer
 	l := &loops{log: slog.New(slog.NewTextHandler(&logs, nil)), pause: func(int) time.Duration { return 0 }}
 	ctx, cancel := context.WithCancel(context.Background())
 	var runs atomic.Int32
