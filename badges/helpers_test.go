@@ -7,17 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/png"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"backpack/internal/testclock"
+	"backpack/internal/testissuer"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
 	"backpack/store"
@@ -28,80 +24,32 @@ import (
 
 // issuer hosts Open Badges 2.0 assertions, their badge class and issuer
 // profile on a loopback server.
-type issuer struct {
-	srv  *httptest.Server
-	mu   sync.Mutex
-	docs map[string][]byte
-	code map[string]int
-}
+type issuer struct{ *testissuer.Server }
 
 func newIssuer(t *testing.T) *issuer {
-	is := &issuer{docs: map[string][]byte{}, code: map[string]int{}}
-	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		is.mu.Lock()
-		b, ok := is.docs[r.URL.Path]
-		code := is.code[r.URL.Path]
-		is.mu.Unlock()
-		switch {
-		case code != 0:
-			w.WriteHeader(code)
-		case !ok:
-			http.NotFound(w, r)
-		default:
-			w.Write(b)
-		}
-	}))
-	t.Cleanup(is.srv.Close)
-	is.put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": is.url("/issuer"),
-		"name": "Test Academy", "url": is.url(""), "email": "a@academy.test", "image": is.url("/logo.png")})
-	is.put("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": is.url("/badge"),
-		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": is.url("/badge.png"),
-		"criteria": map[string]any{"narrative": "Wrangle three robots."}, "issuer": is.url("/issuer")})
-	is.docs["/badge.png"] = plainPNG(t, 1)
-	is.docs["/logo.png"] = plainPNG(t, 2)
+	is := &issuer{testissuer.New(t)}
+	is.Put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": is.At("/issuer"),
+		"name": "Test Academy", "url": is.At(""), "email": "a@academy.test", "image": is.At("/logo.png")})
+	is.Put("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": is.At("/badge"),
+		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": is.At("/badge.png"),
+		"criteria": map[string]any{"narrative": "Wrangle three robots."}, "issuer": is.At("/issuer")})
+	is.Put("/badge.png", testissuer.PNG(t, 1))
+	is.Put("/logo.png", testissuer.PNG(t, 2))
 	return is
-}
-
-func (is *issuer) url(p string) string { return is.srv.URL + p }
-
-func (is *issuer) put(path string, v any) {
-	b, ok := v.([]byte)
-	if !ok {
-		b, _ = json.Marshal(v)
-	}
-	is.mu.Lock()
-	is.docs[path] = b
-	is.mu.Unlock()
-}
-
-func (is *issuer) status(path string, code int) {
-	is.mu.Lock()
-	is.code[path] = code
-	is.mu.Unlock()
 }
 
 // hosted publishes a hosted assertion issued in clear to recipient at path
 // and returns its JSON; mod changes it first.
 func (is *issuer) hosted(path, recipient string, mod func(map[string]any)) []byte {
-	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.url(path),
+	a := map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": is.At(path),
 		"recipient": map[string]any{"type": "email", "hashed": false, "identity": recipient},
-		"badge":     is.url("/badge"), "issuedOn": testclock.RFC3339(0, -10, 0), "verification": map[string]any{"type": "hosted"}}
+		"badge":     is.At("/badge"), "issuedOn": testclock.RFC3339(0, -10, 0), "verification": map[string]any{"type": "hosted"}}
 	if mod != nil {
 		mod(a)
 	}
 	b, _ := json.Marshal(a)
-	is.put(path, b)
+	is.Put(path, b)
 	return b
-}
-
-func plainPNG(t *testing.T, shade uint8) []byte {
-	img := image.NewGray(image.Rect(0, 0, 4, 4))
-	img.Pix[0] = shade
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 // world is a service on a fresh database, with its clock.
@@ -125,7 +73,7 @@ func newWorldOf(t *testing.T, is *issuer) *world {
 	}
 	t.Cleanup(func() { db.Close() })
 	w := &world{db: db, is: is, now: testclock.Now()}
-	client, err := fetch.New(fetch.Options{AllowHosts: []string{strings.TrimPrefix(w.is.srv.URL, "http://")}})
+	client, err := fetch.New(fetch.Options{AllowHosts: []string{w.is.HostPort()}})
 	if err != nil {
 		t.Fatal(err)
 	}

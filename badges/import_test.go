@@ -22,7 +22,7 @@ func TestImportOutcomes(t *testing.T) {
 	expired := w.is.hosted("/a/expired", "alice@example.org", func(a map[string]any) { a["expires"] = testclock.RFC3339(0, -1, 0) })
 	elsewhere := w.is.hosted("/a/work", "alice@work.example", nil)
 	revoked := w.is.hosted("/a/revoked", "alice@example.org", nil)
-	w.is.status("/a/revoked", http.StatusGone)
+	w.is.Status("/a/revoked", http.StatusGone)
 
 	res, err := w.svc.Import(ctx, alice, []Item{
 		{Label: "good.json", Data: good},
@@ -32,7 +32,7 @@ func TestImportOutcomes(t *testing.T) {
 		{Label: "revoked.json", Data: revoked},
 		{Label: "notes.txt", Data: []byte("my shopping list")},
 		{Label: "huge.png", Err: problem.New(problem.TooLarge, "the file is larger than 5 MB")},
-		{Label: w.is.url("/a/good"), Data: []byte(w.is.url("/a/good")), URL: true},
+		{Label: w.is.At("/a/good"), Data: []byte(w.is.At("/a/good")), URL: true},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func TestImportOutcomes(t *testing.T) {
 		{"revoked.json", Rejected, Code(problem.Revoked), res[4].Detail, false},
 		{"notes.txt", Rejected, Code(problem.Unsupported), res[5].Detail, false}, // SECURITY.md: anything else is unsupported
 		{"huge.png", Rejected, Code(problem.TooLarge), "the file is larger than 5 MB", false},
-		{w.is.url("/a/good"), Duplicate, "", "", true},
+		{w.is.At("/a/good"), Duplicate, "", "", true},
 	}
 	if diff := cmp.Diff(want, gots); diff != "" {
 		t.Fatalf("results (-want +got):\n%s", diff)
@@ -78,7 +78,7 @@ func TestImportOutcomes(t *testing.T) {
 	if e, _ := w.db.BadgeByID(ctx, alice, res[2].BadgeID); e.Status != store.StatusExpired {
 		t.Errorf("expired badge stored as %q", e.Status)
 	}
-	if _, ct, err := w.db.IssuerImage(ctx, w.is.url("/issuer")); err != nil || ct != "image/png" {
+	if _, ct, err := w.db.IssuerImage(ctx, w.is.At("/issuer")); err != nil || ct != "image/png" {
 		t.Errorf("issuer logo not kept: %q, %v", ct, err)
 	}
 	pending, _ := w.db.PendingImports(ctx, alice)
@@ -126,7 +126,7 @@ func TestFinishPendingOnceTheAddressIsConfirmed(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.confirm(t, alice, id.ID)
-	w.is.status("/a/gone", http.StatusGone) // revoked meanwhile
+	w.is.Status("/a/gone", http.StatusGone) // revoked meanwhile
 	if n, err := w.svc.FinishPending(ctx, alice); n != 1 || err != nil {
 		t.Fatalf("FinishPending = %d, %v; want 1", n, err)
 	}
@@ -146,7 +146,7 @@ func TestCheckKeepsTheLastResultWhileTheIssuerIsDown(t *testing.T) {
 	res, _ := w.svc.Import(ctx, alice, []Item{{Label: "a", Data: w.is.hosted("/a/1", "alice@example.org", nil)}})
 	b, _ := w.db.BadgeByID(ctx, alice, res[0].BadgeID)
 
-	w.is.status("/a/1", http.StatusInternalServerError)
+	w.is.Status("/a/1", http.StatusInternalServerError)
 	w.advance(1)
 	v, err := w.svc.Check(ctx, b)
 	if err != nil || v.Reachable {
@@ -155,7 +155,7 @@ func TestCheckKeepsTheLastResultWhileTheIssuerIsDown(t *testing.T) {
 	if after, _ := w.db.BadgeByID(ctx, alice, b.ID); after.Status != store.StatusVerified || after.UnreachableSince == nil {
 		t.Errorf("after an unreachable check: status %q, unreachable since %v", after.Status, after.UnreachableSince)
 	}
-	w.is.status("/a/1", http.StatusGone)
+	w.is.Status("/a/1", http.StatusGone)
 	if v, err := w.svc.Check(ctx, b); err != nil || !v.Reachable || v.Status != store.StatusRevoked {
 		t.Fatalf("Check of a revoked badge = %+v, %v", v, err)
 	}

@@ -212,7 +212,7 @@ func TestReverifierMarksRevokedBadges(t *testing.T) {
 	if n, err := r.RunOnce(ctx); err != nil || n != 0 {
 		t.Fatalf("RunOnce right after import: %d, %v", n, err)
 	}
-	w.is.status("/a/1", http.StatusGone)
+	w.is.Status("/a/1", http.StatusGone)
 	w.advance(25 * time.Hour)
 	if n, err := r.RunOnce(ctx); err != nil || n != 2 {
 		t.Fatalf("RunOnce a day later: %d, %v", n, err)

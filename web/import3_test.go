@@ -17,9 +17,7 @@ import (
 // on the test issuer and returns a VC-JWT credential for email, valid
 // from validFrom, with credential id id.
 func (is *testIssuer) vcJWT(t testing.TB, id, email, validFrom string) string {
-	is.mu.Lock()
-	_, havePriv := is.docs["/ob3/issuer"]
-	is.mu.Unlock()
+	_, havePriv := is.srv.Doc("/ob3/issuer")
 	if !havePriv || ob3Key == nil {
 		_, ob3Key, _ = ed25519.GenerateKey(rand.Reader)
 		jwk, _ := json.Marshal(jose.JSONWebKey{Key: ob3Key.Public()})

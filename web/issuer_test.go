@@ -10,8 +10,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"backpack/internal/testclock"
+	"backpack/internal/testissuer"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
 )
@@ -34,12 +33,9 @@ var (
 // testIssuer hosts Open Badges 2.0 assertions, their badge class, issuer
 // profile, key and image on a loopback server.
 type testIssuer struct {
-	t    testing.TB
-	srv  *httptest.Server
-	key  *rsa.PrivateKey
-	mu   sync.Mutex
-	docs map[string][]byte
-	code map[string]int
+	t   testing.TB
+	srv *testissuer.Server
+	key *rsa.PrivateKey
 }
 
 var (
@@ -49,23 +45,7 @@ var (
 
 func newTestIssuer(t testing.TB) *testIssuer {
 	issuerKeyOnce.Do(func() { issuerKey, _ = rsa.GenerateKey(rand.Reader, 2048) })
-	is := &testIssuer{t: t, key: issuerKey, docs: map[string][]byte{}, code: map[string]int{}}
-	is.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		is.mu.Lock()
-		b, ok := is.docs[r.URL.Path]
-		code := is.code[r.URL.Path]
-		is.mu.Unlock()
-		if code != 0 {
-			w.WriteHeader(code)
-			return
-		}
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		w.Write(b)
-	}))
-	t.Cleanup(is.srv.Close)
+	is := &testIssuer{t: t, key: issuerKey, srv: testissuer.New(t)}
 	u := is.srv.URL
 	der, _ := x509.MarshalPKIXPublicKey(&is.key.PublicKey)
 	is.put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": u + "/issuer",
@@ -75,26 +55,14 @@ func newTestIssuer(t testing.TB) *testIssuer {
 	is.put("/badge", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass", "id": u + "/badge",
 		"name": "Robot Wrangler", "description": "Wrangles robots.", "image": u + "/badge.png",
 		"criteria": map[string]any{"narrative": "Wrangle **three** robots. <script>alert(1)</script>"}, "issuer": u + "/issuer", "tags": []string{"robots"}})
-	is.docs["/badge.png"] = plainPNG(t, color.RGBA{0, 120, 200, 255})
-	is.docs["/logo.png"] = plainPNG(t, color.RGBA{200, 20, 20, 255})
+	is.put("/badge.png", plainPNG(t, color.RGBA{0, 120, 200, 255}))
+	is.put("/logo.png", plainPNG(t, color.RGBA{200, 20, 20, 255}))
 	return is
 }
 
-func (is *testIssuer) put(path string, v any) {
-	b, ok := v.([]byte)
-	if !ok {
-		b, _ = json.Marshal(v)
-	}
-	is.mu.Lock()
-	is.docs[path] = b
-	is.mu.Unlock()
-}
+func (is *testIssuer) put(path string, v any) { is.srv.Put(path, v) }
 
-func (is *testIssuer) status(path string, code int) {
-	is.mu.Lock()
-	is.code[path] = code
-	is.mu.Unlock()
-}
+func (is *testIssuer) status(path string, code int) { is.srv.Status(path, code) }
 
 func (is *testIssuer) url(p string) string { return is.srv.URL + p }
 
