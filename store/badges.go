@@ -191,7 +191,7 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 	} else if outcome == Duplicate {
 		return id, outcome, nil // the deferred rollback drops an image stored on the way
 	}
-	if err := db.commit(tx, forUser(b.UserID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return 0, "", fmt.Errorf("store: SaveBadge: commit: %w", err)
 	}
 	return id, outcome, nil
@@ -373,7 +373,7 @@ func (db *DB) DeleteBadge(ctx context.Context, userID, id int64) error {
 	if err := deleteImageIfUnused(ctx, tx, image); err != nil {
 		return fmt.Errorf("store: DeleteBadge: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: DeleteBadge: commit: %w", err)
 	}
 	return nil
@@ -436,7 +436,7 @@ func (db *DB) UpdateVerification(ctx context.Context, userID, id int64, v Verifi
 	if err != nil {
 		return fmt.Errorf("store: UpdateVerification: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: UpdateVerification: commit: %w", err)
 	}
 	return nil
@@ -486,7 +486,7 @@ func (db *DB) ClaimDue(ctx context.Context, now, before time.Time, limit int, le
 	if err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("store: ClaimDue: commit: %w", err)
 	}
 	return out, nil

@@ -40,7 +40,7 @@ func scanCollection(row interface{ Scan(...any) error }, extra ...any) (Collecti
 // CreateCollection makes a private collection with slug as its (not yet
 // live) link.
 func (db *DB) CreateCollection(ctx context.Context, userID int64, name, description, slug string, now time.Time) (int64, error) {
-	res, err := db.exec(ctx, forUser(userID), `INSERT INTO collections (user_id, name, description, slug, created_at, updated_at)
+	res, err := db.exec(ctx, `INSERT INTO collections (user_id, name, description, slug, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, userID, name, description, slug, unix(now), unix(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: CreateCollection: %w", err)
@@ -111,7 +111,7 @@ func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, desc
 		q += `, slug = ?`
 		args = append(args, newSlug)
 	}
-	res, err := db.exec(ctx, forUser(userID), q+` WHERE id = ? AND user_id = ?`, append(args, id, userID)...)
+	res, err := db.exec(ctx, q+` WHERE id = ? AND user_id = ?`, append(args, id, userID)...)
 	if err != nil {
 		return fmt.Errorf("store: UpdateCollection: %w", err)
 	}
@@ -123,7 +123,7 @@ func (db *DB) UpdateCollection(ctx context.Context, userID, id int64, name, desc
 
 // DeleteCollection deletes a collection (not its badges).
 func (db *DB) DeleteCollection(ctx context.Context, userID, id int64) error {
-	res, err := db.exec(ctx, forUser(userID), `DELETE FROM collections WHERE id = ? AND user_id = ?`, id, userID)
+	res, err := db.exec(ctx, `DELETE FROM collections WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("store: DeleteCollection: %w", err)
 	}
@@ -157,7 +157,7 @@ func (db *DB) AddToCollection(ctx context.Context, userID, collectionID, badgeID
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: AddToCollection: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: AddToCollection: commit: %w", err)
 	}
 	return nil
@@ -186,7 +186,7 @@ func (db *DB) RemoveFromCollection(ctx context.Context, userID, collectionID, ba
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: RemoveFromCollection: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: RemoveFromCollection: commit: %w", err)
 	}
 	return nil
@@ -232,7 +232,7 @@ func (db *DB) MoveInCollection(ctx context.Context, userID, collectionID, badgeI
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: MoveInCollection: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: MoveInCollection: commit: %w", err)
 	}
 	return nil
@@ -275,7 +275,7 @@ func (db *DB) SetCollectionOrder(ctx context.Context, userID, collectionID int64
 	if err := touchCollection(ctx, tx, collectionID, now); err != nil {
 		return fmt.Errorf("store: SetCollectionOrder: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: SetCollectionOrder: commit: %w", err)
 	}
 	return nil

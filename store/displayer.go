@@ -82,7 +82,7 @@ func (db *DB) EnableDisplayer(ctx context.Context, userID int64, id string, now 
 	if err != nil {
 		return Displayer{}, fmt.Errorf("store: EnableDisplayer: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return Displayer{}, fmt.Errorf("store: EnableDisplayer: commit: %w", err)
 	}
 	return d, nil
@@ -91,7 +91,7 @@ func (db *DB) EnableDisplayer(ctx context.Context, userID int64, id string, now 
 // DisableDisplayer opts the user out: their public id is forgotten and
 // its URLs stop working. Opting out twice is not an error.
 func (db *DB) DisableDisplayer(ctx context.Context, userID int64) error {
-	if _, err := db.exec(ctx, forUser(userID), `DELETE FROM displayer_ids WHERE user_id = ?`, userID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM displayer_ids WHERE user_id = ?`, userID); err != nil {
 		return fmt.Errorf("store: DisableDisplayer: %w", err)
 	}
 	return nil

@@ -90,7 +90,7 @@ func (db *DB) AddIdentity(ctx context.Context, userID int64, kind openbadges.Ide
 	if err != nil {
 		return Identity{}, fmt.Errorf("store: AddIdentity: %w", err)
 	}
-	res, err := db.exec(ctx, quiet, `INSERT INTO identities (user_id, kind, value, value_norm, created_at) VALUES (?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, `INSERT INTO identities (user_id, kind, value, value_norm, created_at) VALUES (?, ?, ?, ?, ?)`,
 		userID, string(kind), display, norm, unix(now))
 	if isUniqueViolation(err) {
 		return Identity{}, ErrConflict
@@ -124,7 +124,7 @@ func (db *DB) DeleteIdentity(ctx context.Context, userID, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM identities WHERE id = ? AND user_id = ?`, id, userID); err != nil {
 		return fmt.Errorf("store: DeleteIdentity: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: DeleteIdentity: commit: %w", err)
 	}
 	return nil
@@ -156,7 +156,7 @@ func (db *DB) SetPrimary(ctx context.Context, userID, id int64) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE identities SET is_primary = 1 WHERE id = ? AND user_id = ?`, id, userID); err != nil {
 		return fmt.Errorf("store: SetPrimary: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: SetPrimary: commit: %w", err)
 	}
 	return nil

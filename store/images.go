@@ -33,7 +33,7 @@ func (db *DB) PutImage(ctx context.Context, hash []byte, contentType string, b [
 	if err := putImage(ctx, tx, hash, contentType, b, now); err != nil {
 		return fmt.Errorf("store: PutImage: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: PutImage: commit: %w", err)
 	}
 	return nil
@@ -78,7 +78,7 @@ func (db *DB) Image(ctx context.Context, hash []byte) (contentType string, b []b
 // survives), for instance those left when a user is deleted. It returns how
 // many it deleted.
 func (db *DB) DeleteOrphanImages(ctx context.Context, createdBefore time.Time) (int64, error) {
-	res, err := db.exec(ctx, quiet, `DELETE FROM images WHERE created_at < ?
+	res, err := db.exec(ctx, `DELETE FROM images WHERE created_at < ?
 		AND NOT EXISTS (SELECT 1 FROM badges WHERE badges.image_hash = images.hash)
 		AND NOT EXISTS (SELECT 1 FROM issuer_images WHERE issuer_images.image_hash = images.hash)`, unix(createdBefore))
 	if err != nil {
@@ -121,7 +121,7 @@ func (db *DB) SetIssuerImage(ctx context.Context, issuerID, contentType string, 
 		issuerID, sum[:], unix(now)); err != nil {
 		return fmt.Errorf("store: SetIssuerImage: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: SetIssuerImage: commit: %w", err)
 	}
 	return nil

@@ -63,7 +63,7 @@ type NewCollection struct {
 // CreateImportJob starts receiving a job; it is invisible to the worker
 // until QueueImportJob.
 func (db *DB) CreateImportJob(ctx context.Context, userID int64, name, collections string, now time.Time) (int64, error) {
-	res, err := db.exec(ctx, quiet, `INSERT INTO import_jobs (user_id, name, state, collections, created_at) VALUES (?, ?, ?, ?, ?)`,
+	res, err := db.exec(ctx, `INSERT INTO import_jobs (user_id, name, state, collections, created_at) VALUES (?, ?, ?, ?, ?)`,
 		userID, name, JobReceiving, collections, unix(now))
 	if err != nil {
 		return 0, fmt.Errorf("store: CreateImportJob: %w", err)
@@ -84,7 +84,7 @@ func (db *DB) AddImportItems(ctx context.Context, jobID int64, items []ImportIte
 			return fmt.Errorf("store: AddImportItems: %w", err)
 		}
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: AddImportItems: commit: %w", err)
 	}
 	return nil
@@ -92,7 +92,7 @@ func (db *DB) AddImportItems(ctx context.Context, jobID int64, items []ImportIte
 
 // QueueImportJob hands a fully received job of total items to the worker.
 func (db *DB) QueueImportJob(ctx context.Context, jobID int64, total int) error {
-	_, err := db.exec(ctx, quiet, `UPDATE import_jobs SET state = ?, total = ? WHERE id = ? AND state = ?`, JobQueued, total, jobID, JobReceiving)
+	_, err := db.exec(ctx, `UPDATE import_jobs SET state = ?, total = ? WHERE id = ? AND state = ?`, JobQueued, total, jobID, JobReceiving)
 	if err != nil {
 		return fmt.Errorf("store: QueueImportJob: %w", err)
 	}
@@ -102,7 +102,7 @@ func (db *DB) QueueImportJob(ctx context.Context, jobID int64, total int) error 
 // DeleteReceivingJobs deletes jobs whose receipt never finished (the server
 // stopped while writing them; their uploader was told nothing yet).
 func (db *DB) DeleteReceivingJobs(ctx context.Context) (int, error) {
-	res, err := db.exec(ctx, quiet, `DELETE FROM import_jobs WHERE state = ?`, JobReceiving)
+	res, err := db.exec(ctx, `DELETE FROM import_jobs WHERE state = ?`, JobReceiving)
 	if err != nil {
 		return 0, fmt.Errorf("store: DeleteReceivingJobs: %w", err)
 	}
@@ -112,7 +112,7 @@ func (db *DB) DeleteReceivingJobs(ctx context.Context) (int, error) {
 
 // DeleteReceivingJob deletes one job whose receipt failed.
 func (db *DB) DeleteReceivingJob(ctx context.Context, id int64) error {
-	if _, err := db.exec(ctx, quiet, `DELETE FROM import_jobs WHERE id = ? AND state = ?`, id, JobReceiving); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM import_jobs WHERE id = ? AND state = ?`, id, JobReceiving); err != nil {
 		return fmt.Errorf("store: DeleteReceivingJob: %w", err)
 	}
 	return nil
@@ -174,7 +174,7 @@ func (db *DB) ClaimImportItems(ctx context.Context, jobID int64, n int, now time
 	if err != nil {
 		return nil, fmt.Errorf("store: ClaimImportItems: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return nil, fmt.Errorf("store: ClaimImportItems: commit: %w", err)
 	}
 	if len(seqs) == 0 {
@@ -201,7 +201,7 @@ func (db *DB) FinishImportItem(ctx context.Context, it ImportItem) error {
 	if it.BadgeID != 0 {
 		badge = it.BadgeID
 	}
-	_, err := db.exec(ctx, quiet, `UPDATE import_items SET done = 1, outcome = ?, code = ?, detail = ?, badge_id = ?, badge_name = ?
+	_, err := db.exec(ctx, `UPDATE import_items SET done = 1, outcome = ?, code = ?, detail = ?, badge_id = ?, badge_name = ?
 		WHERE job_id = ? AND seq = ?`, it.Outcome, it.Code, it.Detail, badge, it.BadgeName, it.JobID, it.Seq)
 	if err != nil {
 		return fmt.Errorf("store: FinishImportItem: %w", err)
@@ -257,7 +257,7 @@ func (db *DB) FinishImportJob(ctx context.Context, jobID int64, cols []NewCollec
 		JobDone, len(cols), unix(now), jobID); err != nil {
 		return fmt.Errorf("store: FinishImportJob: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: FinishImportJob: commit: %w", err)
 	}
 	return nil

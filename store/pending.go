@@ -70,7 +70,7 @@ func (db *DB) AddPending(ctx context.Context, p Pending) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: AddPending: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return 0, fmt.Errorf("store: AddPending: commit: %w", err)
 	}
 	return id, nil
@@ -101,7 +101,7 @@ func (db *DB) PendingImports(ctx context.Context, userID int64) ([]Pending, erro
 // DeletePending deletes one of the user's pending imports. Another user's
 // is ErrNotFound.
 func (db *DB) DeletePending(ctx context.Context, userID, id int64) error {
-	res, err := db.exec(ctx, quiet, `DELETE FROM pending_imports WHERE id = ? AND user_id = ?`, id, userID)
+	res, err := db.exec(ctx, `DELETE FROM pending_imports WHERE id = ? AND user_id = ?`, id, userID)
 	if err != nil {
 		return fmt.Errorf("store: DeletePending: %w", err)
 	}

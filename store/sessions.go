@@ -22,7 +22,7 @@ type Session struct {
 
 // CreateSession records a new session.
 func (db *DB) CreateSession(ctx context.Context, s Session) error {
-	_, err := db.exec(ctx, quiet, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
+	_, err := db.exec(ctx, `INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, user_agent, ip)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, s.IDHash, s.UserID, unix(s.CreatedAt), unix(s.LastSeenAt), unix(s.ExpiresAt), s.UserAgent, s.IP)
 	if err != nil {
 		return fmt.Errorf("store: CreateSession: %w", err)
@@ -58,7 +58,7 @@ func (db *DB) SessionByHash(ctx context.Context, idHash []byte, now time.Time, i
 
 // TouchSession records that the session was used at now.
 func (db *DB) TouchSession(ctx context.Context, idHash []byte, now time.Time) error {
-	if _, err := db.exec(ctx, quiet, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, unix(now), idHash); err != nil {
+	if _, err := db.exec(ctx, `UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?`, unix(now), idHash); err != nil {
 		return fmt.Errorf("store: TouchSession: %w", err)
 	}
 	return nil
@@ -88,7 +88,7 @@ func (db *DB) Sessions(ctx context.Context, userID int64, now time.Time) ([]Sess
 
 // DeleteSession ends one session.
 func (db *DB) DeleteSession(ctx context.Context, idHash []byte) error {
-	if _, err := db.exec(ctx, quiet, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE id_hash = ?`, idHash); err != nil {
 		return fmt.Errorf("store: DeleteSession: %w", err)
 	}
 	return nil
@@ -104,7 +104,7 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64, keep []byte)
 	if err := deleteSessions(ctx, tx, userID, keep); err != nil {
 		return fmt.Errorf("store: DeleteUserSessions: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: DeleteUserSessions: commit: %w", err)
 	}
 	return nil
@@ -120,7 +120,7 @@ func deleteSessions(ctx context.Context, tx *sql.Tx, userID int64, keep []byte) 
 
 // DeleteExpiredSessions removes sessions that can no longer be used.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now time.Time, idle time.Duration) (int64, error) {
-	res, err := db.exec(ctx, quiet, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`, unix(now), unix(now.Add(-idle)))
+	res, err := db.exec(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`, unix(now), unix(now.Add(-idle)))
 	if err != nil {
 		return 0, fmt.Errorf("store: DeleteExpiredSessions: %w", err)
 	}

@@ -68,7 +68,7 @@ func (db *DB) ShareBadge(ctx context.Context, userID, badgeID int64, slug string
 	if err != nil {
 		return Share{}, fmt.Errorf("store: ShareBadge: %w", err)
 	}
-	if err := db.commit(tx, forUser(userID)); err != nil {
+	if err := db.commit(tx); err != nil {
 		return Share{}, fmt.Errorf("store: ShareBadge: commit: %w", err)
 	}
 	return s, nil
@@ -83,7 +83,7 @@ func (db *DB) UpdateShare(ctx context.Context, userID, badgeID int64, enabled, s
 		q += `, slug = ?`
 		args = append(args, newSlug)
 	}
-	res, err := db.exec(ctx, forUser(userID), q+` WHERE badge_id = ? AND user_id = ?`, append(args, badgeID, userID)...)
+	res, err := db.exec(ctx, q+` WHERE badge_id = ? AND user_id = ?`, append(args, badgeID, userID)...)
 	if err != nil {
 		return fmt.Errorf("store: UpdateShare: %w", err)
 	}

@@ -16,8 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -36,78 +34,17 @@ type DB struct {
 	w    *sql.DB // one connection, immediate transactions
 	r    *sql.DB // read-only pool
 	path string
-	// Write counters, for Stamp and Writes: writes is bumped by every
-	// write a public page may show, global by those of no one user, and
-	// users[id] by those of one user.
-	writes, global atomic.Uint64
-	users          sync.Map // int64 -> *atomic.Uint64
-}
-
-// Stamp is where the writes that a user's public pages may show stand: it
-// changes after every such write (of that user, or of no one user) is
-// visible to readers, and only then.
-type Stamp struct{ Global, User uint64 }
-
-// Stamp returns the user's current stamp. Data read while it stays the
-// same is current; the web layer keeps rendered public pages until the
-// owner's stamp changes.
-func (db *DB) Stamp(userID int64) Stamp {
-	return Stamp{Global: db.global.Load(), User: db.userCounter(userID).Load()}
-}
-
-// Writes changes after every write that changes a stamp: a reader that
-// sees the same number before and after reading knows that no such write
-// became visible meanwhile.
-func (db *DB) Writes() uint64 { return db.writes.Load() }
-
-func (db *DB) userCounter(id int64) *atomic.Uint64 {
-	if c, ok := db.users.Load(id); ok {
-		return c.(*atomic.Uint64)
-	}
-	c, _ := db.users.LoadOrStore(id, new(atomic.Uint64))
-	return c.(*atomic.Uint64)
-}
-
-// affects says whose public pages a write can change: one user's (forUser),
-// everyone's, or no one's (quiet: sessions, tokens, throttling, identities,
-// images by hash, pending and import bookkeeping, which no public page
-// shows).
-type affects int64
-
-const (
-	everyone affects = 0
-	quiet    affects = -1
-)
-
-func forUser(id int64) affects { return affects(id) }
-
-// wrote bumps the counters for a write once it is visible to readers.
-func (db *DB) wrote(a affects) {
-	switch {
-	case a == quiet:
-		return
-	case a == everyone:
-		db.global.Add(1)
-	default:
-		db.userCounter(int64(a)).Add(1)
-	}
-	db.writes.Add(1)
 }
 
 // exec runs one write outside a transaction (it commits on its own).
-// Every write goes through exec or commit, which say whom it affects.
-func (db *DB) exec(ctx context.Context, a affects, query string, args ...any) (sql.Result, error) {
-	res, err := db.w.ExecContext(ctx, query, args...)
-	db.wrote(a) // even on error: a statement may have changed rows before failing
-	return res, err
+// Writes say nothing about whose public pages they change: triggers move
+// the owners' public versions in the same transaction (see PublicVersion).
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return db.w.ExecContext(ctx, query, args...)
 }
 
 // commit commits a write transaction.
-func (db *DB) commit(tx *sql.Tx, a affects) error {
-	err := tx.Commit()
-	db.wrote(a)
-	return err
-}
+func (db *DB) commit(tx *sql.Tx) error { return tx.Commit() }
 
 // FileName is the database file inside the data folder.
 const FileName = "backpack.db"

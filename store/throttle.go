@@ -55,7 +55,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, key string, now time.Time,
 		key, failures, start, untilUnix); err != nil {
 		return time.Time{}, fmt.Errorf("store: RecordLoginFailure: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return time.Time{}, fmt.Errorf("store: RecordLoginFailure: commit: %w", err)
 	}
 	return until, nil
@@ -63,7 +63,7 @@ func (db *DB) RecordLoginFailure(ctx context.Context, key string, now time.Time,
 
 // ClearLoginFailures forgets the failed sign-ins for key.
 func (db *DB) ClearLoginFailures(ctx context.Context, key string) error {
-	if _, err := db.exec(ctx, quiet, `DELETE FROM login_failures WHERE email_norm = ?`, key); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM login_failures WHERE email_norm = ?`, key); err != nil {
 		return fmt.Errorf("store: ClearLoginFailures: %w", err)
 	}
 	return nil

@@ -30,7 +30,7 @@ type Token struct {
 
 // CreateToken records a token.
 func (db *DB) CreateToken(ctx context.Context, t Token) error {
-	_, err := db.exec(ctx, quiet, `INSERT INTO tokens (hash, kind, user_id, identity_id, created_at, expires_at)
+	_, err := db.exec(ctx, `INSERT INTO tokens (hash, kind, user_id, identity_id, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, string(t.Kind), t.UserID, t.IdentityID, unix(t.CreatedAt), unix(t.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("store: CreateToken: %w", err)
@@ -92,7 +92,7 @@ func (db *DB) UseConfirmToken(ctx context.Context, hash []byte, now time.Time) (
 	if err != nil {
 		return Identity{}, fmt.Errorf("store: UseConfirmToken: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return Identity{}, fmt.Errorf("store: UseConfirmToken: commit: %w", err)
 	}
 	return i, nil
@@ -135,7 +135,7 @@ func (db *DB) UseResetToken(ctx context.Context, hash []byte, passwordHash strin
 	if err := verifyIdentity(ctx, tx, t.IdentityID, now); err != nil && !errors.Is(err, ErrConflict) {
 		return User{}, fmt.Errorf("store: UseResetToken: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return User{}, fmt.Errorf("store: UseResetToken: commit: %w", err)
 	}
 	return db.UserByID(ctx, t.UserID)

@@ -62,7 +62,7 @@ func (db *DB) CreateUser(ctx context.Context, email, passwordHash string, now ti
 		return User{}, Identity{}, fmt.Errorf("store: CreateUser: %w", err)
 	}
 	iid, _ := res.LastInsertId()
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return User{}, Identity{}, fmt.Errorf("store: CreateUser: commit: %w", err)
 	}
 	u := User{ID: uid, PasswordHash: passwordHash, Email: display, CreatedAt: fromUnix(unix(now))}
@@ -121,7 +121,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, keepSe
 	if err := deleteSessions(ctx, tx, userID, keepSession); err != nil {
 		return fmt.Errorf("store: SetPassword: %w", err)
 	}
-	if err := db.commit(tx, quiet); err != nil {
+	if err := db.commit(tx); err != nil {
 		return fmt.Errorf("store: SetPassword: commit: %w", err)
 	}
 	return nil
@@ -131,7 +131,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, keepSe
 // the same password. It changes nothing if the hash changed meanwhile, and
 // ends no session.
 func (db *DB) RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error {
-	if _, err := db.exec(ctx, quiet, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, userID, oldHash); err != nil {
+	if _, err := db.exec(ctx, `UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?`, newHash, userID, oldHash); err != nil {
 		return fmt.Errorf("store: RehashPassword: %w", err)
 	}
 	return nil
@@ -140,7 +140,7 @@ func (db *DB) RehashPassword(ctx context.Context, userID int64, oldHash, newHash
 // SetDisplayName changes the name shown on what the user shares ("" for
 // none).
 func (db *DB) SetDisplayName(ctx context.Context, userID int64, name string) error {
-	res, err := db.exec(ctx, forUser(userID), `UPDATE users SET display_name = ? WHERE id = ?`, name, userID)
+	res, err := db.exec(ctx, `UPDATE users SET display_name = ? WHERE id = ?`, name, userID)
 	if err != nil {
 		return fmt.Errorf("store: SetDisplayName: %w", err)
 	}
@@ -152,7 +152,7 @@ func (db *DB) SetDisplayName(ctx context.Context, userID int64, name string) err
 
 // DeleteUser deletes the account and everything it owns.
 func (db *DB) DeleteUser(ctx context.Context, userID int64) error {
-	res, err := db.exec(ctx, forUser(userID), `DELETE FROM users WHERE id = ?`, userID)
+	res, err := db.exec(ctx, `DELETE FROM users WHERE id = ?`, userID)
 	if err != nil {
 		return fmt.Errorf("store: DeleteUser: %w", err)
 	}

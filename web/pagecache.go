@@ -8,22 +8,29 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-
-	"backpack/store"
 )
 
 // Public pages, their JSON twins, embeds and shields are read far more
 // often than anything on them changes, so the rendered bytes are kept in
-// memory and served again until their owner's data changes (store.Stamp:
-// another user's import does not throw them away) or pageTTL passes (for
-// the "verified 3 minutes ago" text). A page is still rendered from
-// stored data, by the same handler, which names the owner (setOwner); the
-// cache only saves doing it again. A response is kept only when no write
-// became visible while it was rendered, so it cannot be older than the
-// stamp it is kept with. Only complete 200 responses to plain GETs are
-// kept, never one that set a cookie. The stamps count this process's
-// writes: with several instances on one database, another instance's
-// writes show once pageTTL has passed.
+// memory and served again while their owner's public version
+// (store.PublicVersion) stays the same. The database moves that number in
+// the same transaction as every write a public page can show, whichever
+// app instance makes it, so another instance's write shows at once, and
+// another user's import, a session or a re-verification claim throws
+// nothing away. A page is still rendered from stored data, by the same
+// handler, which names the owner (setOwner); the cache only saves doing
+// it again.
+//
+// A response is kept under the owner's version read before it was
+// rendered: everything it shows was read after that, so while the
+// version stays the same the page is current. It is not kept when the
+// version read after rendering differs (a write became visible
+// meanwhile: the page is already out of date). The owner is known only
+// once a handler has named it, so the first response of a URL only tells
+// whose it is, and the second is the first kept. Serving a kept page
+// costs one indexed read. pageTTL still bounds a kept page's age, for the
+// "verified 3 minutes ago" text. Only complete 200 responses to plain
+// GETs are kept, never one that set a cookie.
 
 const (
 	pageTTL      = 30 * time.Second
@@ -31,12 +38,15 @@ const (
 	pageMaxBytes = 1 << 20
 )
 
+// cachedPage is a kept response, or (kept false) only whose data a URL
+// showed the last time.
 type cachedPage struct {
-	owner  int64
-	stamp  store.Stamp
-	at     time.Time
-	header http.Header
-	body   []byte
+	owner   int64
+	kept    bool
+	version int64 // the owner's public version it was rendered at
+	at      time.Time
+	header  http.Header
+	body    []byte
 }
 
 type pageCache struct {
@@ -45,6 +55,21 @@ type pageCache struct {
 }
 
 func newPageCache() *pageCache { return &pageCache{m: map[string]*cachedPage{}} }
+
+func (pc *pageCache) get(key string) *cachedPage {
+	pc.mu.RLock()
+	defer pc.mu.RUnlock()
+	return pc.m[key]
+}
+
+func (pc *pageCache) put(key string, p *cachedPage) {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	if len(pc.m) >= pageCacheMax {
+		clear(pc.m)
+	}
+	pc.m[key] = p
+}
 
 // cacheKey names the variant of a public response, or "" when the request
 // is not one to cache (a query other than theme, or not a plain GET).
@@ -72,28 +97,35 @@ func (s *Server) cachedPublic(next echo.HandlerFunc) echo.HandlerFunc {
 		if key == "" {
 			return next(c)
 		}
-		now := s.now()
-		s.pages.mu.RLock()
-		p := s.pages.m[key]
-		s.pages.mu.RUnlock()
-		if p != nil && now.Sub(p.at) < pageTTL && s.cfg.Store.Stamp(p.owner) == p.stamp {
-			return p.serve(c)
+		ctx, now := c.Request().Context(), s.now()
+		p := s.pages.get(key)
+		var before int64
+		if p != nil {
+			v, err := s.cfg.Store.PublicVersion(ctx, p.owner)
+			if err != nil {
+				p = nil // render, and keep nothing
+			} else if p.kept && v == p.version && now.Sub(p.at) < pageTTL {
+				return p.serve(c)
+			}
+			before = v
 		}
-		writes := s.cfg.Store.Writes()
 		w := &teeWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = w
 		err := next(c)
 		owner, named := c.Get(ctxOwner).(int64)
-		if err != nil || !named || w.status != http.StatusOK || w.overflow || c.Response().Header().Get("Set-Cookie") != "" ||
-			s.cfg.Store.Writes() != writes {
+		if err != nil || !named || w.status != http.StatusOK || w.overflow || c.Response().Header().Get("Set-Cookie") != "" {
 			return err
 		}
-		s.pages.mu.Lock()
-		if len(s.pages.m) >= pageCacheMax {
-			clear(s.pages.m)
+		if p == nil || p.owner != owner {
+			// The owner's version was not read before this render:
+			// remember whose page it is, so that the next one can be kept.
+			s.pages.put(key, &cachedPage{owner: owner})
+			return nil
 		}
-		s.pages.m[key] = &cachedPage{owner: owner, stamp: s.cfg.Store.Stamp(owner), at: now, header: w.header, body: w.buf.Bytes()}
-		s.pages.mu.Unlock()
+		if after, err := s.cfg.Store.PublicVersion(ctx, owner); err != nil || after != before {
+			return nil
+		}
+		s.pages.put(key, &cachedPage{owner: owner, kept: true, version: before, at: now, header: w.header, body: w.buf.Bytes()})
 		return nil
 	}
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,12 +21,12 @@ func TestPageCache(t *testing.T) {
 	owner, _, _ := a.db.CreateUser(ctx, "owner@example.org", "h", a.clock.now())
 	other, _, _ := a.db.CreateUser(ctx, "other@example.org", "h", a.clock.now())
 	calls := 0
-	writeWhileRendering := false
+	var whileRendering func()
 	h := a.cachedPublic(func(c echo.Context) error {
 		calls++
 		setOwner(c, owner.ID)
-		if writeWhileRendering {
-			a.db.SetDisplayName(ctx, other.ID, "meanwhile")
+		if whileRendering != nil {
+			whileRendering()
 		}
 		c.Response().Header().Set("ETag", `"v1"`)
 		c.Response().Header().Del("X-Frame-Options")
@@ -52,56 +54,155 @@ func TestPageCache(t *testing.T) {
 			t.Fatalf("%s: the handler ran %d times, want %d", what, calls, n)
 		}
 	}
+	// The first response only names the owner; the second is kept.
 	first := get("/b/x")
-	second := get("/b/x")
-	want("a repeat", 1)
-	if second.Body.String() != first.Body.String() || second.Header().Get("X-Frame-Options") != "" || second.Header().Get("ETag") != `"v1"` {
-		t.Fatalf("cached response differs: %q %v", second.Body.String(), second.Header())
+	want("a first request", 1)
+	get("/b/x")
+	want("a second request", 2)
+	third := get("/b/x")
+	want("a repeat", 2)
+	if third.Body.String() != first.Body.String() || third.Header().Get("X-Frame-Options") != "" || third.Header().Get("ETag") != `"v1"` {
+		t.Fatalf("cached response differs: %q %v", third.Body.String(), third.Header())
 	}
 	if r := get("/b/x", "If-None-Match", `"v1"`); r.Code != http.StatusNotModified || r.Body.Len() != 0 {
 		t.Fatalf("conditional hit: %d", r.Code)
 	}
-	want("a conditional repeat", 1)
-	get("/b/x?theme=dark")
-	get("/b/x?theme=dark")
-	want("another theme, twice", 2)
-	get("/b/x", "Accept", "application/json")
-	want("JSON", 3)
-	for _, q := range []string{"?checked=now", "?theme=blue", "?badge=1"} {
-		get("/b/x" + q)
-		get("/b/x" + q)
+	want("a conditional repeat", 2)
+	for range 3 {
+		get("/b/x?theme=dark")
 	}
-	want("queries are not cached", 9)
-	get("/b/x?cookie=1")
-	get("/b/x?cookie=1")
-	want("responses that set cookies are not cached", 11)
+	want("another theme, three times", 4)
+	for range 3 {
+		get("/b/x", "Accept", "application/json")
+	}
+	want("JSON, three times", 6)
+	for _, q := range []string{"?checked=now", "?theme=blue", "?badge=1"} {
+		for range 3 {
+			get("/b/x" + q)
+		}
+	}
+	want("queries are not cached", 15)
+	for range 3 {
+		get("/b/x?cookie=1")
+	}
+	want("responses that set cookies are not cached", 18)
 
 	// Another user's writes, and writes no page shows, leave it kept.
 	a.db.SetDisplayName(ctx, other.ID, "Other")
 	a.db.CreateSession(ctx, store.Session{IDHash: []byte("s"), UserID: owner.ID, CreatedAt: a.clock.now(), LastSeenAt: a.clock.now(), ExpiresAt: a.clock.now().Add(time.Hour)})
 	get("/b/x")
-	want("after another user's write", 11)
+	want("after another user's write", 18)
 	// The owner's writes, or the TTL, make it render again.
 	if err := a.db.SetDisplayName(ctx, owner.ID, "Owner"); err != nil {
 		t.Fatal(err)
 	}
 	get("/b/x")
-	want("after the owner's write", 12)
+	want("after the owner's write", 19)
 	get("/b/x")
-	want("after the owner's write, again", 12)
+	want("after the owner's write, again", 19)
 	a.clock.add(pageTTL)
 	get("/b/x")
-	want("after the TTL", 13)
-	// A response during which a write became visible is not kept: it might
-	// be older than the stamp it would be kept with.
+	want("after the TTL", 20)
+	get("/b/x")
+	want("after the TTL, again", 20)
+	// A response during which the owner's write became visible is not
+	// kept: it might be older than the version it would be kept with.
 	a.clock.add(pageTTL)
-	writeWhileRendering = true
+	whileRendering = func() { a.db.SetDisplayName(ctx, owner.ID, fmt.Sprint("meanwhile ", calls)) }
 	get("/b/x")
-	writeWhileRendering = false
+	whileRendering = nil
 	get("/b/x")
-	want("after a write while rendering", 15)
+	want("after a write while rendering", 22)
 	get("/b/x")
-	want("kept again", 15)
+	want("kept again", 22)
+	// Another user's write meanwhile does not matter.
+	a.clock.add(pageTTL)
+	whileRendering = func() { a.db.SetDisplayName(ctx, other.ID, fmt.Sprint("meanwhile ", calls)) }
+	get("/b/x")
+	whileRendering = nil
+	get("/b/x")
+	want("after another user's write while rendering", 23)
+}
+
+// TestPageCacheSeesAnotherInstance runs two app instances on one
+// database: the app under test and a second store handle on its data
+// folder, as another instance would open it. What the second one writes
+// shows on the first app's kept pages at once, without the clock moving.
+func TestPageCacheSeesAnotherInstance(t *testing.T) {
+	a, targets := publicTargets(t, 3)
+	ctx := context.Background()
+	elsewhere, err := store.Open(ctx, filepath.Dir(a.db.Path()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer elsewhere.Close()
+	u, err := elsewhere.UserByEmail(ctx, "alice@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, shield, embed := targets[0].path, targets[2].path, targets[1].path
+	badgePage := "/b/" + strings.TrimSuffix(strings.TrimPrefix(shield, "/embed/b/"), ".svg")
+	cols, err := elsewhere.Collections(ctx, u.ID)
+	if err != nil || len(cols) != 1 {
+		t.Fatalf("collections: %v, %v", cols, err)
+	}
+	b, _, err := elsewhere.SharedBadge(ctx, strings.TrimPrefix(badgePage, "/b/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{col, embed, shield, badgePage}
+	warm := func() {
+		t.Helper()
+		for _, p := range paths {
+			fetchOK(t, a, p)
+			fetchOK(t, a, p)
+			if kept := a.pages.get(p + "\x00"); kept == nil || !kept.kept {
+				t.Fatalf("%s is not kept after two requests", p)
+			}
+		}
+	}
+	shows := func(path, text string, yes bool) {
+		t.Helper()
+		body := fetchOK(t, a, path).Body.String()
+		if strings.Contains(body, text) != yes {
+			t.Errorf("%s: shows %q is %v, want %v:\n%s", path, text, !yes, yes, body)
+		}
+	}
+
+	warm()
+	shows(col, "Work I am proud of", true)
+	if err := elsewhere.UpdateCollection(ctx, u.ID, cols[0].ID, "Renamed elsewhere", "", true, false, "", a.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	shows(col, "Renamed elsewhere", true)
+	shows(embed, "Renamed elsewhere", true)
+
+	warm()
+	if err := elsewhere.SetDisplayName(ctx, u.ID, "Alice Elsewhere"); err != nil {
+		t.Fatal(err)
+	}
+	shows(col, "Alice Elsewhere", true)
+
+	warm()
+	shows(shield, "verified", true)
+	if err := elsewhere.UpdateVerification(ctx, u.ID, b.ID, store.Verification{Reachable: true, Status: store.StatusRevoked,
+		Name: "Revoked elsewhere", BadgeJSON: []byte(`{}`), ReportJSON: []byte(`{}`), At: a.clock.now()}); err != nil {
+		t.Fatal(err)
+	}
+	shows(shield, "Revoked elsewhere: revoked", true)
+	shows(col, "Revoked elsewhere", true)
+
+	warm()
+	if err := elsewhere.UpdateShare(ctx, u.ID, b.ID, false, false, false, "", a.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{badgePage, shield} {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://backpack.test"+p, nil))
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("%s after sharing stopped elsewhere: status %d, want 404", p, rec.Code)
+		}
+	}
 }
 
 func TestCachedEmbedKeepsItsHeaders(t *testing.T) {
