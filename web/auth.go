@@ -17,6 +17,21 @@ import (
 	"backpack/templates"
 )
 
+// authStore is what sign-up, sign-in, confirmation and password reset need of the store.
+type authStore interface {
+	CheckToken(ctx context.Context, hash []byte, kind store.TokenKind, now time.Time) (store.Token, error)
+	ClearLoginFailures(ctx context.Context, key string) error
+	CreateToken(ctx context.Context, t store.Token) error
+	CreateUser(ctx context.Context, email, passwordHash string, now time.Time) (store.User, store.Identity, error)
+	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
+	LoginLockedUntil(ctx context.Context, key string) (time.Time, error)
+	RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockFor func(failures int) time.Duration) (time.Time, error)
+	RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error
+	UseConfirmToken(ctx context.Context, hash []byte, now time.Time) (store.Identity, error)
+	UseResetToken(ctx context.Context, hash []byte, passwordHash string, now time.Time) (store.User, error)
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+}
+
 // Route names, for e.Reverse.
 const (
 	routeConfirm = "confirm"

@@ -19,6 +19,17 @@ import (
 	"backpack/templates"
 )
 
+// badgeStore is what the badge list, badge pages and images need of the store.
+type badgeStore interface {
+	BadgeByID(ctx context.Context, userID, id int64) (store.Badge, error)
+	DeleteBadge(ctx context.Context, userID, id int64) error
+	Image(ctx context.Context, hash []byte) (contentType string, b []byte, err error)
+	IssuerImage(ctx context.Context, issuerID string) (hash []byte, contentType string, err error)
+	Issuers(ctx context.Context, userID int64) ([]string, error)
+	ListBadges(ctx context.Context, userID int64, q store.BadgeQuery) (store.BadgeList, error)
+	PendingImports(ctx context.Context, userID int64) ([]store.Pending, error)
+}
+
 const badgesPerPage = 24
 
 func (s *Server) registerBadges(e *echo.Echo) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,6 +19,23 @@ import (
 )
 
 // Collections: named, ordered groups of badges, private or shared by link.
+
+// collectionStore is what the collection pages need of the store.
+type collectionStore interface {
+	AddToCollection(ctx context.Context, userID, collectionID, badgeID int64, now time.Time) error
+	CollectionBadges(ctx context.Context, collectionID int64) ([]store.Badge, error)
+	CollectionByID(ctx context.Context, userID, id int64) (store.Collection, error)
+	CollectionIDsOf(ctx context.Context, userID, badgeID int64) (map[int64]bool, error)
+	Collections(ctx context.Context, userID int64) ([]store.Collection, error)
+	CreateCollection(ctx context.Context, userID int64, name, description, slug string, now time.Time) (int64, error)
+	DeleteCollection(ctx context.Context, userID, id int64) error
+	ListBadges(ctx context.Context, userID int64, q store.BadgeQuery) (store.BadgeList, error)
+	MoveInCollection(ctx context.Context, userID, collectionID, badgeID int64, delta int, now time.Time) error
+	RemoveFromCollection(ctx context.Context, userID, collectionID, badgeID int64, now time.Time) error
+	SetCollectionOrder(ctx context.Context, userID, collectionID int64, badgeIDs []int64, now time.Time) error
+	SharedCollection(ctx context.Context, slug string) (store.Collection, error)
+	UpdateCollection(ctx context.Context, userID, id int64, name, description string, shared, indexable bool, newSlug string, now time.Time) error
+}
 
 const maxCollectionName = 120
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -62,6 +63,16 @@ import (
 //   - POST /displayer/convert/email (and its form) is deliberately not
 //     implemented: it would tell anyone which email addresses have
 //     accounts here. Users copy their displayer id from the settings page.
+
+// displayerStore is what the Displayer API and its settings need of the store.
+type displayerStore interface {
+	DisableDisplayer(ctx context.Context, userID int64) error
+	DisplayerByID(ctx context.Context, id string) (store.Displayer, error)
+	DisplayerGroup(ctx context.Context, userID int64, slug string) (store.Collection, []store.Badge, time.Time, error)
+	DisplayerGroups(ctx context.Context, userID int64) ([]store.Collection, time.Time, error)
+	EnableDisplayer(ctx context.Context, userID int64, id string, now time.Time) (store.Displayer, error)
+	UserDisplayer(ctx context.Context, userID int64) (store.Displayer, error)
+}
 
 func (s *Server) registerDisplayer(e *echo.Echo) {
 	e.GET("/displayer/:uid/groups", s.displayerGroups)

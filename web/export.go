@@ -2,6 +2,7 @@ package web
 
 import (
 	"archive/zip"
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,6 +16,11 @@ import (
 // The export (Settings → Export everything): one ZIP in the format the
 // badges core writes and reads back (badges.WriteExport), streamed as it
 // is read from one snapshot of the database; and data.json on its own.
+
+// exportStore is what the export download needs of the store.
+type exportStore interface {
+	Snapshot(ctx context.Context, userID int64, fn func(*store.Snapshot) error) error
+}
 
 func (s *Server) exportArchive(c echo.Context) error {
 	user := currentUser(c)

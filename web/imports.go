@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,6 +22,13 @@ import (
 // handed to the badges core (badges.StartImport), which checks it, writes
 // its files as the items of a job and imports them in the background. The
 // job page shows the progress.
+
+// importStore is what the import job pages need of the store.
+type importStore interface {
+	ImportItemsPage(ctx context.Context, jobID int64, offset, limit int) ([]store.ImportItem, error)
+	ImportJob(ctx context.Context, userID, id int64) (store.ImportJob, error)
+	ImportJobs(ctx context.Context, userID int64) ([]store.ImportJob, error)
+}
 
 // Bulk import pages and upload.
 const (

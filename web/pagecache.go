@@ -32,6 +32,13 @@ import (
 // "verified 3 minutes ago" text. Only complete 200 responses to plain
 // GETs are kept, never one that set a cookie.
 
+// pageCacheStore is what the page cache needs of the store: the write
+// counters its entries are kept against.
+type pageCacheStore interface {
+	Stamp(userID int64) store.Stamp
+	Writes() uint64
+}
+
 const (
 	pageTTL      = 30 * time.Second
 	pageCacheMax = 2048 // entries; when full, the cache starts again empty

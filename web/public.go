@@ -28,6 +28,16 @@ import (
 // are cacheable with revalidation, and show nothing the owner did not
 // choose to share.
 
+// publicStore is what shared badges and public collections need of the store.
+type publicStore interface {
+	BadgeShare(ctx context.Context, userID, badgeID int64) (store.Share, error)
+	CollectionBadges(ctx context.Context, collectionID int64) ([]store.Badge, error)
+	ShareBadge(ctx context.Context, userID, badgeID int64, slug string, now time.Time) (store.Share, error)
+	SharedBadge(ctx context.Context, slug string) (store.Badge, store.Share, error)
+	SharedCollection(ctx context.Context, slug string) (store.Collection, error)
+	UpdateShare(ctx context.Context, userID, badgeID int64, enabled, showRecipient, indexable bool, newSlug string, now time.Time) error
+}
+
 func (s *Server) registerPublic(e *echo.Echo) {
 	e.GET("/b/:slug", s.publicBadge, s.cachedPublic)
 	e.GET("/b/:slug/:file", s.publicBadgeFile)

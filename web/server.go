@@ -27,9 +27,35 @@ import (
 	"backpack/store"
 )
 
+// healthStore is what /healthz needs of the store.
+type healthStore interface {
+	Ping(ctx context.Context) error
+}
+
+// Store is everything the web layer needs of the database: the small
+// interfaces each file declares for the methods it calls, and what the
+// badges core needs when New builds the default one on the same store.
+// *store.DB is one; a second engine or a test fake has to provide these.
+type Store interface {
+	badges.Store
+	authStore
+	badgeStore
+	collectionStore
+	displayerStore
+	exportStore
+	healthStore
+	importStore
+	pageCacheStore
+	publicStore
+	sessionStore
+	settingsStore
+}
+
+var _ Store = (*store.DB)(nil)
+
 // Config is what the web layer needs from main.
 type Config struct {
-	Store   *store.DB
+	Store   Store
 	Mail    mail.Sender
 	Logger  *slog.Logger
 	BaseURL *url.URL // absolute links in mail; https turns on Secure cookies

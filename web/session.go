@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -17,6 +18,15 @@ import (
 	"backpack/store"
 	"backpack/templates"
 )
+
+// sessionStore is what the session middleware needs of the store.
+type sessionStore interface {
+	CreateSession(ctx context.Context, s store.Session) error
+	DeleteSession(ctx context.Context, idHash []byte) error
+	SessionByHash(ctx context.Context, idHash []byte, now time.Time, idle time.Duration) (store.Session, error)
+	TouchSession(ctx context.Context, idHash []byte, now time.Time) error
+	UserByID(ctx context.Context, id int64) (store.User, error)
+}
 
 // Session lifetimes: a session ends after two idle hours or twelve hours in
 // all, whichever comes first (OWASP ASVS 7.3.1, 7.3.2).

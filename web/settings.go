@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/labstack/echo/v4"
@@ -14,6 +16,20 @@ import (
 	"backpack/store"
 	"backpack/templates"
 )
+
+// settingsStore is what the account settings pages need of the store.
+type settingsStore interface {
+	AddIdentity(ctx context.Context, userID int64, kind openbadges.IdentityKind, value string, now time.Time) (store.Identity, error)
+	DeleteIdentity(ctx context.Context, userID, id int64) error
+	DeleteUser(ctx context.Context, userID int64) error
+	DeleteUserSessions(ctx context.Context, userID int64, keep []byte) error
+	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
+	Identity(ctx context.Context, userID, id int64) (store.Identity, error)
+	Sessions(ctx context.Context, userID int64, now time.Time) ([]store.Session, error)
+	SetDisplayName(ctx context.Context, userID int64, name string) error
+	SetPassword(ctx context.Context, userID int64, hash string, keepSession []byte) error
+	SetPrimary(ctx context.Context, userID, id int64) error
+}
 
 // maxIdentities bounds how many identities (and so confirmation mails) one
 // account can have.
