@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -32,11 +33,10 @@ import (
 // "verified 3 minutes ago" text. Only complete 200 responses to plain
 // GETs are kept, never one that set a cookie.
 
-// pageCacheStore is what the page cache needs of the store: the write
-// counters its entries are kept against.
+// pageCacheStore is what the page cache needs of the store: the owner's
+// public version its entries are kept against.
 type pageCacheStore interface {
-	Stamp(userID int64) store.Stamp
-	Writes() uint64
+	PublicVersion(ctx context.Context, ownerID int64) (int64, error)
 }
 
 const (

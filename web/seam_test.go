@@ -26,15 +26,12 @@ import (
 type fakeStore struct {
 	Store
 	ping        func(ctx context.Context) error
-	writes      func() uint64
 	sharedBadge func(ctx context.Context, slug string) (store.Badge, store.Share, error)
 }
 
 var _ Store = (*fakeStore)(nil)
 
 func (f *fakeStore) Ping(ctx context.Context) error { return f.ping(ctx) }
-
-func (f *fakeStore) Writes() uint64 { return f.writes() }
 
 func (f *fakeStore) SharedBadge(ctx context.Context, slug string) (store.Badge, store.Share, error) {
 	return f.sharedBadge(ctx, slug)
@@ -64,11 +61,11 @@ func TestFakeStoreFailures(t *testing.T) {
 
 	t.Run("public badge", func(t *testing.T) {
 		calls := 0
-		// An anonymous GET of a shared badge calls only Writes (the page
-		// cache, which has nothing kept yet, so no Stamp) and SharedBadge;
-		// the error page reads nothing from the store.
+		// An anonymous GET of a shared badge calls only SharedBadge: the
+		// page cache has nothing kept for it and reads the owner's version
+		// only once the handler has named the owner; the error page reads
+		// nothing from the store.
 		fake := &fakeStore{
-			writes: func() uint64 { return 0 },
 			sharedBadge: func(context.Context, string) (store.Badge, store.Share, error) {
 				calls++
 				return store.Badge{}, store.Share{}, errors.New(secret)
