@@ -26,7 +26,7 @@ import (
 // profile on a loopback server.
 type issuer struct{ *testissuer.Server }
 
-func newIssuer(t *testing.T) *issuer {
+func newIssuer(t testing.TB) *issuer {
 	is := &issuer{testissuer.New(t)}
 	is.Put("/issuer", map[string]any{"@context": "https://w3id.org/openbadges/v2", "type": "Issuer", "id": is.At("/issuer"),
 		"name": "Test Academy", "url": is.At(""), "email": "a@academy.test", "image": is.At("/logo.png")})
@@ -61,11 +61,11 @@ type world struct {
 	now time.Time
 }
 
-func newWorld(t *testing.T) *world { return newWorldOf(t, newIssuer(t)) }
+func newWorld(t testing.TB) *world { return newWorldOf(t, newIssuer(t)) }
 
 // newWorldOf is another Backpack, on a database of its own, whose badges
 // come from is.
-func newWorldOf(t *testing.T, is *issuer) *world {
+func newWorldOf(t testing.TB, is *issuer) *world {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir())
 	if err != nil {
@@ -90,7 +90,7 @@ func (w *world) clock() time.Time { w.mu.Lock(); defer w.mu.Unlock(); return w.n
 func (w *world) advance(d time.Duration) { w.mu.Lock(); w.now = w.now.Add(d); w.mu.Unlock() }
 
 // user makes an account whose email is confirmed, and returns its id.
-func (w *world) user(t *testing.T, email string) int64 {
+func (w *world) user(t testing.TB, email string) int64 {
 	t.Helper()
 	ctx := context.Background()
 	u, id, err := w.db.CreateUser(ctx, email, "hash", w.clock())
@@ -102,7 +102,7 @@ func (w *world) user(t *testing.T, email string) int64 {
 }
 
 // confirm marks one of the user's identities confirmed, as the mailed link does.
-func (w *world) confirm(t *testing.T, userID, identityID int64) {
+func (w *world) confirm(t testing.TB, userID, identityID int64) {
 	t.Helper()
 	ctx := context.Background()
 	sum := sha256.Sum256([]byte(t.Name() + string(rune(identityID))))
@@ -116,7 +116,7 @@ func (w *world) confirm(t *testing.T, userID, identityID int64) {
 }
 
 // zipOf builds a ZIP of the named files, in order.
-func zipOf(t *testing.T, files ...[2]string) []byte {
+func zipOf(t testing.TB, files ...[2]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
