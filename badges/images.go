@@ -25,10 +25,18 @@ func (s *Service) badgeImage(ctx context.Context, it Item, rep *openbadges.Repor
 	return s.fetchImage(ctx, rep.Badge.Image)
 }
 
+// issuerLogoFresh is how long a stored issuer logo is kept before an import
+// fetches it again: a ZIP of ten thousand badges from one issuer fetches
+// its logo once, not ten thousand times.
+const issuerLogoFresh = 24 * time.Hour
+
 // keepIssuerImage stores the issuer's logo (a data: URI or fetched once
 // through the guarded client) so pages never link to the issuer's server.
 func (s *Service) keepIssuerImage(ctx context.Context, iss openbadges.Issuer) {
 	if iss.ID == "" || iss.Image == "" {
+		return
+	}
+	if at, err := s.store.IssuerImageUpdated(ctx, iss.ID); err == nil && s.now().Sub(at) < issuerLogoFresh {
 		return
 	}
 	img, ct := s.fetchImage(ctx, iss.Image)

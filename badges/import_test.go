@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -191,5 +192,28 @@ func TestNewNeedsStoreAndVerifier(t *testing.T) {
 	var r *Refusal
 	if !errors.As(checkCount(MaxJobItems+1), &r) || r.Code != CodeTooManyBadges || r.N != MaxJobItems+1 {
 		t.Fatalf("checkCount over the limit = %v", r)
+	}
+}
+
+func TestIssuerLogoIsFetchedOnceADay(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	alice := w.user(t, "alice@example.org")
+	var items []Item
+	for i := range 5 {
+		items = append(items, Item{Label: "b", Data: w.is.hosted("/a/"+string(rune('a'+i)), "alice@example.org", nil)})
+	}
+	if _, err := w.svc.Import(ctx, alice, items); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.is.Hits("/logo.png"); n != 1 {
+		t.Fatalf("the issuer's logo was fetched %d times for 5 badges, want once", n)
+	}
+	w.advance(issuerLogoFresh + time.Minute)
+	if _, err := w.svc.Import(ctx, alice, []Item{{Label: "b", Data: w.is.hosted("/a/later", "alice@example.org", nil)}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.is.Hits("/logo.png"); n != 2 {
+		t.Fatalf("a day later the logo was fetched %d times in all, want 2 (it may have changed)", n)
 	}
 }

@@ -18,6 +18,7 @@ type Store interface {
 	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
 	SaveBadge(ctx context.Context, b store.Badge) (int64, store.SaveOutcome, error)
 	SetIssuerImage(ctx context.Context, issuerID, contentType string, b []byte, now time.Time) error
+	IssuerImageUpdated(ctx context.Context, issuerID string) (time.Time, error)
 	UpdateVerification(ctx context.Context, userID, id int64, v store.Verification) error
 	ClaimDue(ctx context.Context, now, before time.Time, limit int, lease time.Duration) ([]store.Badge, error)
 

@@ -139,3 +139,17 @@ func (db *DB) IssuerImage(ctx context.Context, issuerID string) (hash []byte, co
 	}
 	return hash, contentType, nil
 }
+
+// IssuerImageUpdated says when an issuer's logo was last stored.
+// ErrNotFound: never.
+func (db *DB) IssuerImageUpdated(ctx context.Context, issuerID string) (time.Time, error) {
+	var at int64
+	err := db.r.QueryRowContext(ctx, `SELECT updated_at FROM issuer_images WHERE issuer_id = ?`, issuerID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("store: IssuerImageUpdated: %w", err)
+	}
+	return fromUnix(at), nil
+}

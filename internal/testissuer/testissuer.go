@@ -22,15 +22,17 @@ type Server struct {
 	mu   sync.Mutex
 	docs map[string][]byte
 	code map[string]int
+	hits map[string]int
 }
 
 // New starts a server that lives as long as the test.
 func New(tb testing.TB) *Server {
-	s := &Server{docs: map[string][]byte{}, code: map[string]int{}}
+	s := &Server{docs: map[string][]byte{}, code: map[string]int{}, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		b, ok := s.docs[r.URL.Path]
 		code := s.code[r.URL.Path]
+		s.hits[r.URL.Path]++
 		s.mu.Unlock()
 		switch {
 		case code != 0:
@@ -70,6 +72,13 @@ func (s *Server) Status(path string, code int) {
 	s.mu.Lock()
 	s.code[path] = code
 	s.mu.Unlock()
+}
+
+// Hits counts the requests for path so far.
+func (s *Server) Hits(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path]
 }
 
 // At is the absolute URL of path on the server.
