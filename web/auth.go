@@ -32,9 +32,14 @@ type authStore interface {
 	UserByEmail(ctx context.Context, email string) (store.User, error)
 }
 
-// Route names, for e.Reverse.
+// Route names, for s.url.
 const (
+	routeHome    = "home"
+	routeSignup  = "signup"
+	routeLogin   = "login"
+	routeLogout  = "logout"
 	routeConfirm = "confirm"
+	routeForgot  = "password-forgot"
 	routeReset   = "password-reset"
 )
 
@@ -69,17 +74,17 @@ const (
 )
 
 func (s *Server) registerAuth(e *echo.Echo) {
-	e.GET("/", s.home)
-	e.GET("/signup", s.signupForm)
-	e.POST("/signup", s.signup, s.limitByIP)
-	e.GET("/login", s.loginForm)
-	e.POST("/login", s.login, s.limitByIP)
-	e.POST("/logout", s.logout)
+	e.GET("/", s.home).Name = routeHome
+	e.GET("/signup", s.signupForm).Name = routeSignup
+	e.POST("/signup", s.signup, s.limitByIP).Name = routeSignup
+	e.GET("/login", s.loginForm).Name = routeLogin
+	e.POST("/login", s.login, s.limitByIP).Name = routeLogin
+	e.POST("/logout", s.logout).Name = routeLogout
 	e.GET("/confirm/:token", s.confirm).Name = routeConfirm
-	e.GET("/password/forgot", s.forgotForm)
-	e.POST("/password/forgot", s.forgot, s.limitByIP)
+	e.GET("/password/forgot", s.forgotForm).Name = routeForgot
+	e.POST("/password/forgot", s.forgot, s.limitByIP).Name = routeForgot
 	e.GET("/password/reset/:token", s.resetForm).Name = routeReset
-	e.POST("/password/reset/:token", s.reset, s.limitByIP)
+	e.POST("/password/reset/:token", s.reset, s.limitByIP).Name = routeReset
 }
 
 // retryAfter travels in an HTTPError to become a Retry-After header.
@@ -105,7 +110,7 @@ func (s *Server) limitByIP(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (s *Server) home(c echo.Context) error {
 	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, "/badges")
+		return c.Redirect(http.StatusSeeOther, s.url(routeBadges))
 	}
 	return s.render(c, http.StatusOK, templates.Home(s.base(c, "Your Open Badges, verified")))
 }
@@ -153,7 +158,7 @@ func (f credentials) validateSignup() templates.Form {
 
 func (s *Server) signupForm(c echo.Context) error {
 	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, "/badges")
+		return c.Redirect(http.StatusSeeOther, s.url(routeBadges))
 	}
 	return s.render(c, http.StatusOK, templates.Signup(s.base(c, "Create your account"), newForm()))
 }
@@ -177,8 +182,8 @@ func (s *Server) signup(c echo.Context) error {
 	case errors.Is(err, store.ErrConflict):
 		s.sendMail(ctx, mail.Message{To: in.Email, Subject: "Someone tried to create a Backpack account with your address",
 			Text: "Somebody (perhaps you) tried to create a Backpack account with this email address, which already has one.\n\n" +
-				"If it was you, sign in: " + s.link("/login") + "\n" +
-				"Forgot your password? Choose a new one: " + s.link("/password/forgot") + "\n\n" +
+				"If it was you, sign in: " + s.link(s.url(routeLogin)) + "\n" +
+				"Forgot your password? Choose a new one: " + s.link(s.url(routeForgot)) + "\n\n" +
 				"If it was not you, you can ignore this message: nothing has changed."})
 	case err != nil:
 		return err
@@ -188,7 +193,7 @@ func (s *Server) signup(c echo.Context) error {
 		}
 	}
 	return s.render(c, http.StatusOK, templates.MessagePage(s.base(c, "Check your inbox"), templates.Message{
-		Heading: "Check your inbox", Text: fmt.Sprintf(msgCheckInbox, in.Email), Link: "Go to sign in", LinkTo: "/login"}))
+		Heading: "Check your inbox", Text: fmt.Sprintf(msgCheckInbox, in.Email), Link: "Go to sign in", LinkTo: s.url(routeLogin)}))
 }
 
 // sendConfirmation mails a one-time link confirming an email identity.
@@ -201,7 +206,7 @@ func (s *Server) sendConfirmation(ctx context.Context, userID int64, id store.Id
 	}
 	s.sendMail(ctx, mail.Message{To: id.Value, Subject: "Confirm your email address for Backpack",
 		Text: "Please confirm that " + id.Value + " is your address by opening this link:\n\n" +
-			s.link(s.echo.Reverse(routeConfirm, token)) + "\n\n" +
+			s.link(s.url(routeConfirm, token)) + "\n\n" +
 			"The link works once, for 48 hours. If you did not ask for this, ignore this message."})
 	return nil
 }
@@ -219,7 +224,7 @@ func (s *Server) sendMail(ctx context.Context, m mail.Message) {
 func (s *Server) loginForm(c echo.Context) error {
 	next := localPath(c.QueryParam("next"))
 	if currentUser(c) != nil {
-		return c.Redirect(http.StatusSeeOther, cmp.Or(next, "/badges"))
+		return c.Redirect(http.StatusSeeOther, cmp.Or(next, s.url(routeBadges)))
 	}
 	return s.render(c, http.StatusOK, templates.Login(s.base(c, "Sign in"), newForm(), next))
 }
@@ -295,7 +300,7 @@ func (s *Server) login(c echo.Context) error {
 	if err := s.signIn(c, user); err != nil {
 		return err
 	}
-	return s.redirect(c, cmp.Or(next, "/badges"))
+	return s.redirect(c, cmp.Or(next, s.url(routeBadges)))
 }
 
 func waitText(d time.Duration) string {
@@ -314,7 +319,7 @@ func (s *Server) logout(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", "You have signed out.")
-	return s.redirect(c, "/login")
+	return s.redirect(c, s.url(routeLogin))
 }
 
 // confirm spends an email-confirmation link.
@@ -325,12 +330,12 @@ func (s *Server) confirm(c echo.Context) error {
 		return s.render(c, http.StatusNotFound, templates.MessagePage(s.base(c, "Link not valid"), templates.Message{
 			Heading: "This link is not valid any more",
 			Text:    "Confirmation links work once and for 48 hours. If you have already confirmed your address, you are all set. Otherwise sign in and ask for a new link.",
-			Link:    "Sign in", LinkTo: "/login"}))
+			Link:    "Sign in", LinkTo: s.url(routeLogin)}))
 	case errors.Is(err, store.ErrConflict):
 		return s.render(c, http.StatusConflict, templates.MessagePage(s.base(c, "Address in use"), templates.Message{
 			Heading: "This address belongs to another account",
 			Text:    "Another Backpack account has already confirmed this email address, so it cannot be added to yours.",
-			Link:    "Go to settings", LinkTo: "/settings"}))
+			Link:    "Go to settings", LinkTo: s.url(routeSettings)}))
 	case err != nil:
 		return err
 	}
@@ -343,12 +348,12 @@ func (s *Server) confirm(c echo.Context) error {
 		flash(c, "success", fmt.Sprintf("%d badge(s) waiting for this address were added to your backpack.", n))
 	}
 	if u := currentUser(c); u != nil && u.ID == id.UserID {
-		return s.redirect(c, "/settings#identities")
+		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
 	if id.Primary {
 		flash(c, "info", "You can sign in now.")
 	}
-	return s.redirect(c, "/login")
+	return s.redirect(c, s.url(routeLogin))
 }
 
 func (s *Server) forgotForm(c echo.Context) error {
@@ -378,7 +383,7 @@ func (s *Server) forgot(c echo.Context) error {
 		}
 	}
 	return s.render(c, http.StatusOK, templates.MessagePage(s.base(c, "Check your inbox"), templates.Message{
-		Heading: "Check your inbox", Text: fmt.Sprintf(msgResetSent, email), Link: "Back to sign in", LinkTo: "/login"}))
+		Heading: "Check your inbox", Text: fmt.Sprintf(msgResetSent, email), Link: "Back to sign in", LinkTo: s.url(routeLogin)}))
 }
 
 func (s *Server) sendReset(ctx context.Context, user store.User, email string) error {
@@ -398,7 +403,7 @@ func (s *Server) sendReset(ctx context.Context, user store.User, email string) e
 		}
 		s.sendMail(ctx, mail.Message{To: id.Value, Subject: "Choose a new Backpack password",
 			Text: "Somebody (hopefully you) asked to reset the password of the Backpack account for " + id.Value + ".\n\n" +
-				"Choose a new password here:\n\n" + s.link(s.echo.Reverse(routeReset, token)) + "\n\n" +
+				"Choose a new password here:\n\n" + s.link(s.url(routeReset, token)) + "\n\n" +
 				"The link works once, for one hour. If you did not ask for this, ignore this message: your password stays as it is."})
 		return nil
 	}
@@ -410,7 +415,7 @@ func (s *Server) resetForm(c echo.Context) error {
 	if _, err := s.cfg.Store.CheckToken(c.Request().Context(), hashToken(token), store.ResetPassword, s.now()); err != nil {
 		return s.resetInvalid(c, err)
 	}
-	return s.render(c, http.StatusOK, templates.Reset(s.base(c, "Choose a new password"), newForm(), s.echo.Reverse(routeReset, token)))
+	return s.render(c, http.StatusOK, templates.Reset(s.base(c, "Choose a new password"), newForm(), s.url(routeReset, token)))
 }
 
 func (s *Server) resetInvalid(c echo.Context, err error) error {
@@ -420,7 +425,7 @@ func (s *Server) resetInvalid(c echo.Context, err error) error {
 	return s.render(c, http.StatusNotFound, templates.MessagePage(s.base(c, "Link not valid"), templates.Message{
 		Heading: "This link is not valid any more",
 		Text:    "Password reset links work once and for one hour. Ask for a new one.",
-		Link:    "Reset your password", LinkTo: "/password/forgot"}))
+		Link:    "Reset your password", LinkTo: s.url(routeForgot)}))
 }
 
 // reset sets the new password and ends every session of the account; the
@@ -435,7 +440,7 @@ func (s *Server) reset(c echo.Context) error {
 		}
 		f := newForm()
 		f.Errors["password"] = msg
-		return s.render(c, http.StatusUnprocessableEntity, templates.Reset(s.base(c, "Choose a new password"), f, s.echo.Reverse(routeReset, token)))
+		return s.render(c, http.StatusUnprocessableEntity, templates.Reset(s.base(c, "Choose a new password"), f, s.url(routeReset, token)))
 	}
 	hash, err := s.hasher.Hash(pw)
 	if err != nil {
@@ -448,5 +453,5 @@ func (s *Server) reset(c echo.Context) error {
 		delete(cookieSession(c).Values, keySID)
 	}
 	flash(c, "success", "Your password has been changed and all your devices signed out. Sign in with the new password.")
-	return s.redirect(c, "/login")
+	return s.redirect(c, s.url(routeLogin))
 }

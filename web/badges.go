@@ -3,15 +3,12 @@ package web
 import (
 	"context"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"backpack/badges"
 	"backpack/openbadges"
@@ -32,17 +29,29 @@ type badgeStore interface {
 
 const badgesPerPage = 24
 
+// Route names, for s.url.
+const (
+	routeBadges        = "badges"
+	routeNewBadges     = "badges-new"
+	routeBadge         = "badge"
+	routeBadgeVerify   = "badge-verify"
+	routeBadgeDelete   = "badge-delete"
+	routeBadgeDownload = "badge-download"
+	routeBadgeShare    = "badge-share"
+	routeImage         = "image"
+)
+
 func (s *Server) registerBadges(e *echo.Echo) {
 	g := e.Group("/badges", s.requireUser)
-	g.GET("", s.badges)
-	g.GET("/new", s.newBadges)
-	g.POST("", s.addBadges, middleware.BodyLimit(maxUploadBody))
-	g.GET("/:id", s.badge)
-	g.POST("/:id/verify", s.reverify)
-	g.POST("/:id/delete", s.deleteBadge)
-	g.GET("/:id/download", s.download)
-	g.POST("/:id/share", s.share)
-	e.GET("/img/:file", s.image)
+	g.GET("", s.badges).Name = routeBadges
+	g.GET("/new", s.newBadges).Name = routeNewBadges
+	s.acceptBody(g.POST("", s.addBadges), maxUploadBody, 0).Name = routeBadges
+	g.GET("/:id", s.badge).Name = routeBadge
+	g.POST("/:id/verify", s.reverify).Name = routeBadgeVerify
+	g.POST("/:id/delete", s.deleteBadge).Name = routeBadgeDelete
+	g.GET("/:id/download", s.download).Name = routeBadgeDownload
+	g.POST("/:id/share", s.share).Name = routeBadgeShare
+	e.GET("/img/:file", s.image).Name = routeImage
 }
 
 // badges is the backpack: search, filters, sort and pages.
@@ -81,8 +90,8 @@ func (s *Server) badges(c echo.Context) error {
 	v := templates.BadgeList{Total: list.Total, All: list.All, Query: q.Search, Status: string(q.Status), Issuer: q.Issuer,
 		Sort: q.Sort, Issuers: issuers, Page: page, Pages: max(1, (list.Total+badgesPerPage-1)/badgesPerPage)}
 	for _, b := range list.Items {
-		v.Cards = append(v.Cards, templates.BadgeCard{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name,
-			Issuer: b.IssuerName, ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Status: statusKey(b.Status)})
+		v.Cards = append(v.Cards, templates.BadgeCard{ID: b.ID, URL: s.url(routeBadge, b.ID), Name: b.Name,
+			Issuer: b.IssuerName, ImageURL: s.imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Status: statusKey(b.Status)})
 	}
 	for _, p := range pending {
 		who, _ := openbadges.ReadableRecipient(openbadges.Recipient{Identity: p.RecipientIdentity, Hashed: p.Hashed})
@@ -102,9 +111,9 @@ func (s *Server) badges(c echo.Context) error {
 			u.Set("page", strconv.Itoa(n))
 		}
 		if len(u) == 0 {
-			return "/badges"
+			return s.url(routeBadges)
 		}
-		return "/badges?" + u.Encode()
+		return s.url(routeBadges) + "?" + u.Encode()
 	}
 	if page > 1 {
 		v.PrevURL = pageURL(page - 1)
@@ -135,7 +144,7 @@ func own[T any](c echo.Context, get func(ctx context.Context, userID, id int64) 
 		return zero, echo.ErrNotFound
 	}
 	v, err := get(c.Request().Context(), currentUser(c).ID, id)
-	return v, notFound(err)
+	return v, err
 }
 
 func (s *Server) badge(c echo.Context) error {
@@ -149,13 +158,13 @@ func (s *Server) badge(c echo.Context) error {
 	}
 	ct := b.ImageType
 	v := templates.BadgeDetail{
-		ID: b.ID, Name: ob.Name, Description: ob.Description, ImageURL: imageURL(b.ImageHash, ct),
+		ID: b.ID, Name: ob.Name, Description: ob.Description, ImageURL: s.imageURL(b.ImageHash, ct),
 		CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL, Email: ob.Issuer.Email},
 		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Tags: ob.Tags, Recipient: recipientText(b, ob),
 		Status: statusKey(b.Status), StatusText: statusText(b.Status, rep), Spec: b.Spec, Format: b.Format,
 		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince,
-		VerifyAction: fmt.Sprintf("/badges/%d/verify", b.ID), DeleteAction: fmt.Sprintf("/badges/%d/delete", b.ID),
+		VerifyAction: s.url(routeBadgeVerify, b.ID), DeleteAction: s.url(routeBadgeDelete, b.ID),
 	}
 	for _, e := range ob.Evidence {
 		v.Evidence = append(v.Evidence, templates.EvidenceView{URL: e.ID, Name: e.Name, Description: e.Description, Narrative: e.Narrative})
@@ -167,13 +176,13 @@ func (s *Server) badge(c echo.Context) error {
 	for _, w := range rep.Warnings {
 		v.Warnings = append(v.Warnings, w.Message)
 	}
-	v.Downloads = downloads(b, ct)
+	v.Downloads = downloads(s.url(routeBadgeDownload, b.ID), b, ct)
 	v.Share = s.shareView(c, b)
 	if err := s.badgeCollections(c, b, &v); err != nil {
 		return err
 	}
 	if hash, ict, err := s.cfg.Store.IssuerImage(c.Request().Context(), ob.Issuer.ID); err == nil {
-		v.Issuer.ImageURL = imageURL(hash, ict)
+		v.Issuer.ImageURL = s.imageURL(hash, ict)
 	}
 	return s.render(c, http.StatusOK, templates.BadgeDetailPage(s.base(c, ob.Name), v))
 }
@@ -188,9 +197,9 @@ func recipientText(b store.Badge, ob openbadges.Badge) string {
 	return "a hashed identity"
 }
 
-// downloads lists what can be downloaded for a badge.
-func downloads(b store.Badge, imageType string) []templates.Link {
-	base := fmt.Sprintf("/badges/%d/download", b.ID)
+// downloads lists what can be downloaded for a badge from base, its
+// download address.
+func downloads(base string, b store.Badge, imageType string) []templates.Link {
 	links := []templates.Link{{Label: "Original file (" + strings.ToUpper(b.OriginalType) + ")", URL: base}}
 	if b.OriginalType != "png" && b.OriginalType != "svg" && imageType != "" {
 		if imageType == "image/svg+xml" {
@@ -221,7 +230,7 @@ func (s *Server) reverify(c echo.Context) error {
 	default:
 		flash(c, "info", "Checked just now: "+statusLabel(v.Status)+".")
 	}
-	return s.redirect(c, fmt.Sprintf("/badges/%d", b.ID))
+	return s.redirect(c, s.url(routeBadge, b.ID))
 }
 
 func (s *Server) deleteBadge(c echo.Context) error {
@@ -231,13 +240,13 @@ func (s *Server) deleteBadge(c echo.Context) error {
 	}
 	if c.FormValue("confirm") != "yes" {
 		flash(c, "error", "Tick the box to confirm you want to delete this badge.")
-		return s.redirect(c, fmt.Sprintf("/badges/%d", b.ID))
+		return s.redirect(c, s.url(routeBadge, b.ID))
 	}
 	if err := s.cfg.Store.DeleteBadge(c.Request().Context(), b.UserID, b.ID); err != nil {
 		return err
 	}
 	flash(c, "success", "Deleted "+truncateText(b.Name, 80)+".")
-	return s.redirect(c, "/badges")
+	return s.redirect(c, s.url(routeBadges))
 }
 
 // download sends the original, the badge JSON, or a baked image.
@@ -311,11 +320,11 @@ func (s *Server) image(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ct, b, err := s.cfg.Store.Image(c.Request().Context(), hash)
-	if errors.Is(err, store.ErrNotFound) || (ext == "svg") != (ct == "image/svg+xml") {
-		return echo.ErrNotFound
-	}
 	if err != nil {
 		return err
+	}
+	if (ext == "svg") != (ct == "image/svg+xml") {
+		return echo.ErrNotFound
 	}
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", userContentCSP)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -39,22 +38,39 @@ type collectionStore interface {
 
 const maxCollectionName = 120
 
+// Route names, for s.url.
+const (
+	routeCollections            = "collections"
+	routeCollectionsAdd         = "collections-add"
+	routeCollection             = "collection"
+	routeCollectionEdit         = "collection-edit"
+	routeCollectionShare        = "collection-share"
+	routeCollectionAdd          = "collection-add"
+	routeCollectionRemove       = "collection-remove"
+	routeCollectionMove         = "collection-move"
+	routeCollectionOrder        = "collection-order"
+	routeCollectionDelete       = "collection-delete"
+	routePublicCollection       = "public-collection"
+	routePublicCollectionFile   = "public-collection-file"
+	routePublicCollectionVerify = "public-collection-verify"
+)
+
 func (s *Server) registerCollections(e *echo.Echo) {
 	g := e.Group("/collections", s.requireUser)
-	g.GET("", s.collections)
-	g.POST("", s.createCollection)
-	g.POST("/add", s.addFromBadgePage)
-	g.GET("/:id", s.collection)
-	g.POST("/:id/edit", s.editCollection)
-	g.POST("/:id/share", s.shareCollection)
-	g.POST("/:id/add", s.addToCollection)
-	g.POST("/:id/remove", s.removeFromCollection)
-	g.POST("/:id/move", s.moveInCollection)
-	g.POST("/:id/order", s.orderCollection)
-	g.POST("/:id/delete", s.deleteCollection)
-	e.GET("/c/:slug", s.publicCollection, s.cachedPublic)
-	e.GET("/c/:slug/:file", s.publicCollectionFile)
-	e.POST("/c/:slug/verify", s.verifyCollectionBadge)
+	g.GET("", s.collections).Name = routeCollections
+	g.POST("", s.createCollection).Name = routeCollections
+	g.POST("/add", s.addFromBadgePage).Name = routeCollectionsAdd
+	g.GET("/:id", s.collection).Name = routeCollection
+	g.POST("/:id/edit", s.editCollection).Name = routeCollectionEdit
+	g.POST("/:id/share", s.shareCollection).Name = routeCollectionShare
+	g.POST("/:id/add", s.addToCollection).Name = routeCollectionAdd
+	g.POST("/:id/remove", s.removeFromCollection).Name = routeCollectionRemove
+	g.POST("/:id/move", s.moveInCollection).Name = routeCollectionMove
+	g.POST("/:id/order", s.orderCollection).Name = routeCollectionOrder
+	g.POST("/:id/delete", s.deleteCollection).Name = routeCollectionDelete
+	e.GET("/c/:slug", s.publicCollection, s.cachedPublic).Name = routePublicCollection
+	e.GET("/c/:slug/:file", s.publicCollectionFile).Name = routePublicCollectionFile
+	e.POST("/c/:slug/verify", s.verifyCollectionBadge).Name = routePublicCollectionVerify
 }
 
 func (s *Server) collections(c echo.Context) error {
@@ -68,7 +84,7 @@ func (s *Server) renderCollections(c echo.Context, status int, f templates.Form)
 	}
 	v := templates.CollectionsList{Form: f}
 	for _, col := range list {
-		v.Items = append(v.Items, templates.CollectionItem{URL: fmt.Sprintf("/collections/%d", col.ID), Name: col.Name, Count: col.Count, Shared: col.Shared})
+		v.Items = append(v.Items, templates.CollectionItem{URL: s.url(routeCollection, col.ID), Name: col.Name, Count: col.Count, Shared: col.Shared})
 	}
 	return s.render(c, status, templates.CollectionsPage(s.base(c, "Collections"), v))
 }
@@ -100,7 +116,7 @@ func (s *Server) createCollection(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", "Collection created. Add badges to it below.")
-	return s.redirect(c, fmt.Sprintf("/collections/%d", id))
+	return s.redirect(c, s.url(routeCollection, id))
 }
 
 func (s *Server) ownCollection(c echo.Context) (store.Collection, error) {
@@ -127,13 +143,13 @@ func (s *Server) renderCollection(c echo.Context, status int, col store.Collecti
 	if err != nil {
 		return err
 	}
-	v := templates.CollectionView{ID: col.ID, Action: fmt.Sprintf("/collections/%d", col.ID), Name: col.Name,
+	v := templates.CollectionView{ID: col.ID, Action: s.url(routeCollection, col.ID), Name: col.Name,
 		Description: col.Description, DescHTML: renderMarkdown(col.Description), Shared: col.Shared,
-		Indexable: col.Indexable, PublicURL: s.link("/c/" + col.Slug), Out: s.shareOut("c", col.Slug), Form: f}
+		Indexable: col.Indexable, PublicURL: s.link(s.url(routePublicCollection, col.Slug)), Out: s.shareOut("c", col.Slug), Form: f}
 	in := map[int64]bool{}
 	for i, b := range badges {
 		in[b.ID] = true
-		v.Badges = append(v.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+		v.Badges = append(v.Badges, s.collectionBadge(b, i == 0, i == len(badges)-1))
 	}
 	for _, b := range all.Items {
 		if !in[b.ID] {
@@ -143,9 +159,9 @@ func (s *Server) renderCollection(c echo.Context, status int, col store.Collecti
 	return s.render(c, status, templates.CollectionPage(s.base(c, col.Name), v))
 }
 
-func collectionBadge(b store.Badge, first, last bool) templates.CollectionBadge {
-	return templates.CollectionBadge{ID: b.ID, URL: fmt.Sprintf("/badges/%d", b.ID), Name: b.Name, Issuer: b.IssuerName,
-		ImageURL: imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: statusKey(b.Status),
+func (s *Server) collectionBadge(b store.Badge, first, last bool) templates.CollectionBadge {
+	return templates.CollectionBadge{ID: b.ID, URL: s.url(routeBadge, b.ID), Name: b.Name, Issuer: b.IssuerName,
+		ImageURL: s.imageURL(b.ImageHash, b.ImageType), IssuedOn: b.IssuedOn, Expires: b.Expires, Status: statusKey(b.Status),
 		First: first, Last: last, VerifiedAt: b.VerifiedAt, Reason: statusReason(b)}
 }
 
@@ -175,7 +191,7 @@ func (s *Server) editCollection(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", "Saved.")
-	return s.redirect(c, fmt.Sprintf("/collections/%d", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID))
 }
 
 func (s *Server) shareCollection(c echo.Context) error {
@@ -203,7 +219,7 @@ func (s *Server) shareCollection(c echo.Context) error {
 	if err := s.cfg.Store.UpdateCollection(c.Request().Context(), col.UserID, col.ID, col.Name, col.Description, shared, indexable, slug, s.now()); err != nil {
 		return err
 	}
-	return s.redirect(c, fmt.Sprintf("/collections/%d#cshare-h", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID)+"#cshare-h")
 }
 
 // badgeField reads the badge_id field of a collection form.
@@ -213,14 +229,6 @@ func badgeField(c echo.Context) (int64, error) {
 		return 0, echo.ErrNotFound
 	}
 	return id, nil
-}
-
-// notFound maps the store's not-found to a 404.
-func notFound(err error) error {
-	if errors.Is(err, store.ErrNotFound) {
-		return echo.ErrNotFound
-	}
-	return err
 }
 
 func (s *Server) addToCollection(c echo.Context) error {
@@ -233,10 +241,10 @@ func (s *Server) addToCollection(c echo.Context) error {
 		return err
 	}
 	if err := s.cfg.Store.AddToCollection(c.Request().Context(), col.UserID, col.ID, id, s.now()); err != nil {
-		return notFound(err)
+		return err
 	}
 	flash(c, "success", "Added to "+col.Name+".")
-	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID)+"#cbadges-h")
 }
 
 // addFromBadgePage adds the badge shown on its page to a collection.
@@ -250,10 +258,10 @@ func (s *Server) addFromBadgePage(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if err := s.cfg.Store.AddToCollection(c.Request().Context(), currentUser(c).ID, colID, badgeID, s.now()); err != nil {
-		return notFound(err)
+		return err
 	}
 	flash(c, "success", "Added to the collection.")
-	return s.redirect(c, fmt.Sprintf("/badges/%d#bcol-h", badgeID))
+	return s.redirect(c, s.url(routeBadge, badgeID)+"#bcol-h")
 }
 
 // badgeCollections fills the badge page's collections section.
@@ -269,7 +277,7 @@ func (s *Server) badgeCollections(c echo.Context, b store.Badge, v *templates.Ba
 	}
 	for _, col := range cols {
 		if in[col.ID] {
-			v.InCollections = append(v.InCollections, templates.Link{Label: col.Name, URL: fmt.Sprintf("/collections/%d", col.ID)})
+			v.InCollections = append(v.InCollections, templates.Link{Label: col.Name, URL: s.url(routeCollection, col.ID)})
 		} else {
 			v.AddTo = append(v.AddTo, templates.Option{Value: strconv.FormatInt(col.ID, 10), Label: col.Name})
 		}
@@ -287,10 +295,10 @@ func (s *Server) removeFromCollection(c echo.Context) error {
 		return err
 	}
 	if err := s.cfg.Store.RemoveFromCollection(c.Request().Context(), col.UserID, col.ID, id, s.now()); err != nil {
-		return notFound(err)
+		return err
 	}
 	flash(c, "success", "Removed from "+col.Name+"; the badge stays in your backpack.")
-	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID)+"#cbadges-h")
 }
 
 func (s *Server) moveInCollection(c echo.Context) error {
@@ -307,9 +315,9 @@ func (s *Server) moveInCollection(c echo.Context) error {
 		delta = -1
 	}
 	if err := s.cfg.Store.MoveInCollection(c.Request().Context(), col.UserID, col.ID, id, delta, s.now()); err != nil {
-		return notFound(err)
+		return err
 	}
-	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID)+"#cbadges-h")
 }
 
 // orderCollection saves a whole new order, sent by app.js after a drag
@@ -330,13 +338,13 @@ func (s *Server) orderCollection(c echo.Context) error {
 		return s.orderError(c, http.StatusConflict, "The collection has changed since this page was loaded. Reload the page and try again.")
 	}
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	if wantsJSON(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
 	flash(c, "success", "Saved the new order.")
-	return s.redirect(c, fmt.Sprintf("/collections/%d#cbadges-h", col.ID))
+	return s.redirect(c, s.url(routeCollection, col.ID)+"#cbadges-h")
 }
 
 // orderField parses comma-separated badge ids ("" is the empty order).
@@ -372,13 +380,13 @@ func (s *Server) deleteCollection(c echo.Context) error {
 	}
 	if c.FormValue("confirm") != "yes" {
 		flash(c, "error", "Tick the box to confirm you want to delete this collection.")
-		return s.redirect(c, fmt.Sprintf("/collections/%d", col.ID))
+		return s.redirect(c, s.url(routeCollection, col.ID))
 	}
 	if err := s.cfg.Store.DeleteCollection(c.Request().Context(), col.UserID, col.ID); err != nil {
 		return err
 	}
 	flash(c, "success", "Deleted the collection "+col.Name+"; its badges stay in your backpack.")
-	return s.redirect(c, "/collections")
+	return s.redirect(c, s.url(routeCollections))
 }
 
 // publicCollection serves /c/{slug} (and .json) from stored data only.
@@ -403,7 +411,7 @@ func (s *Server) publicCollection(c echo.Context) error {
 	if revalidate(c, etag(append(parts, slug, asJSON, checkedID, checked)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	page := s.link("/c/" + slug)
+	page := s.link(s.url(routePublicCollection, slug))
 	if asJSON {
 		h.Set("Access-Control-Allow-Origin", "*")
 		items := make([]map[string]any, 0, len(badges))
@@ -415,19 +423,19 @@ func (s *Server) publicCollection(c echo.Context) error {
 			ob.Recipient = openbadges.Recipient{} // collections never show the recipient
 			items = append(items, map[string]any{"name": b.Name, "issuer": b.IssuerName, "issuedOn": b.IssuedOn,
 				"expires": b.Expires, "status": statusKey(b.Status), "statusText": publicStatusText(b.Status, rep, false),
-				"verifiedAt": b.VerifiedAt, "image": absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType)), "badge": ob})
+				"verifiedAt": b.VerifiedAt, "image": absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), "badge": ob})
 		}
 		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})
 	}
 	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
 		DescHTML: renderMarkdown(col.Description), Now: s.now(), Owner: col.OwnerName, Indexable: col.Indexable,
-		VerifyAction: "/c/" + slug + "/verify", Description: col.Description,
-		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page))}
+		VerifyAction: s.url(routePublicCollectionVerify, slug), Description: col.Description,
+		OEmbedURL: s.oembedURL(page)}
 	if len(badges) > 0 {
-		p.ImageURL = absoluteOr(s.link, imageURL(badges[0].ImageHash, badges[0].ImageType))
+		p.ImageURL = absoluteOr(s.link, s.imageURL(badges[0].ImageHash, badges[0].ImageType))
 	}
 	for i, b := range badges {
-		cb := collectionBadge(b, i == 0, i == len(badges)-1)
+		cb := s.collectionBadge(b, i == 0, i == len(badges)-1)
 		if b.ID == checkedID && checked != "" {
 			rep, err := storedReport(b)
 			if err != nil {
@@ -451,11 +459,11 @@ func (s *Server) publicCollectionFile(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	if _, err := s.cfg.Store.SharedCollection(c.Request().Context(), slug); err != nil {
-		return notFound(err) // the badges are not needed for the link's QR code
+		return err // the badges are not needed for the link's QR code
 	}
 	switch file := c.Param("file"); file {
 	case "qr.svg", "qr.png":
-		return qrResponse(c, s.link("/c/"+slug), strings.TrimPrefix(file, "qr."))
+		return qrResponse(c, s.link(s.url(routePublicCollection, slug)), strings.TrimPrefix(file, "qr."))
 	}
 	return echo.ErrNotFound
 }

@@ -74,11 +74,19 @@ type displayerStore interface {
 	UserDisplayer(ctx context.Context, userID int64) (store.Displayer, error)
 }
 
+// Route names, for s.url.
+const (
+	routeDisplayerGroups     = "displayer-groups"
+	routeDisplayerGroupsJSON = "displayer-groups-json"
+	routeDisplayerGroup      = "displayer-group"
+	routeDisplayerSettings   = "settings-displayer"
+)
+
 func (s *Server) registerDisplayer(e *echo.Echo) {
-	e.GET("/displayer/:uid/groups", s.displayerGroups)
-	e.GET("/displayer/:uid/groups.json", s.displayerGroups)
-	e.GET("/displayer/:uid/group/:gid", s.displayerGroup)
-	e.POST("/settings/displayer", s.setDisplayer, s.requireUser)
+	e.GET("/displayer/:uid/groups", s.displayerGroups).Name = routeDisplayerGroups
+	e.GET("/displayer/:uid/groups.json", s.displayerGroups).Name = routeDisplayerGroupsJSON
+	e.GET("/displayer/:uid/group/:gid", s.displayerGroup).Name = routeDisplayerGroup
+	e.POST("/settings/displayer", s.setDisplayer, s.requireUser).Name = routeDisplayerSettings
 }
 
 // displayerOwner looks up the user who opted in under the id in the URL.
@@ -212,7 +220,7 @@ func (s *Server) displayerBadge(b store.Badge) (displayerBadge, error) {
 	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
 		return displayerBadge{}, err
 	}
-	img := absoluteOr(s.link, imageURL(b.ImageHash, b.ImageType))
+	img := absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType))
 	out := displayerBadge{
 		LastValidated: b.VerifiedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		ImageURL:      img,
@@ -283,7 +291,7 @@ func (s *Server) displayerSettings(c echo.Context, userID int64) (templates.Disp
 	if err != nil {
 		return v, err
 	}
-	v.On, v.ID, v.GroupsURL = true, d.ID, s.link("/displayer/"+d.ID+"/groups.json")
+	v.On, v.ID, v.GroupsURL = true, d.ID, s.link(s.url(routeDisplayerGroupsJSON, d.ID))
 	return v, nil
 }
 
@@ -306,5 +314,5 @@ func (s *Server) setDisplayer(c echo.Context) error {
 	default:
 		return echo.NewHTTPError(http.StatusBadRequest, "unknown displayer action")
 	}
-	return s.redirect(c, "/settings#displayer")
+	return s.redirect(c, s.url(routeSettings)+"#displayer")
 }

@@ -23,10 +23,17 @@ import (
 const embedCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
+// Route names, for s.url. The shield is the badge embed's slug with .svg.
+const (
+	routeEmbedBadge      = "embed-badge"
+	routeEmbedCollection = "embed-collection"
+	routeEmbedLoader     = "embed-loader"
+)
+
 func (s *Server) registerEmbeds(e *echo.Echo) {
-	e.GET("/embed/b/:slug", s.embedBadge, s.cachedPublic)
-	e.GET("/embed/c/:slug", s.embedCollection, s.cachedPublic)
-	e.GET("/embed.js", s.embedLoader)
+	e.GET("/embed/b/:slug", s.embedBadge, s.cachedPublic).Name = routeEmbedBadge
+	e.GET("/embed/c/:slug", s.embedCollection, s.cachedPublic).Name = routeEmbedCollection
+	e.GET("/embed.js", s.embedLoader).Name = routeEmbedLoader
 }
 
 func embedHeaders(c echo.Context) {
@@ -63,8 +70,8 @@ func (s *Server) embedBadge(c echo.Context) error {
 	if svg {
 		return s.shield(c, b)
 	}
-	p := templates.PublicCollection{CSS: s.css, URL: s.link("/b/" + slug), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
-		Badges: []templates.CollectionBadge{collectionBadge(b, true, true)}}
+	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicBadge, slug)), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
+		Badges: []templates.CollectionBadge{s.collectionBadge(b, true, true)}}
 	return s.renderEmbed(c, p)
 }
 
@@ -81,9 +88,9 @@ func (s *Server) embedCollection(c echo.Context) error {
 	if revalidate(c, etag(append(parts, slug, theme, s.frameJS)...), modified) {
 		return c.NoContent(http.StatusNotModified)
 	}
-	p := templates.PublicCollection{CSS: s.css, URL: s.link("/c/" + slug), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
+	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicCollection, slug)), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
 	for i, b := range badges {
-		p.Badges = append(p.Badges, collectionBadge(b, i == 0, i == len(badges)-1))
+		p.Badges = append(p.Badges, s.collectionBadge(b, i == 0, i == len(badges)-1))
 	}
 	return s.renderEmbed(c, p)
 }

@@ -9,6 +9,9 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"backpack/badges"
+	"backpack/openbadges/problem"
+	"backpack/store"
 	"backpack/templates"
 )
 
@@ -32,23 +35,68 @@ var userMessages = map[int][2]string{
 	http.StatusForbidden:             {"This form has expired", "For your safety, forms only work for a while and only from Backpack's own pages. Go back, reload the page and try again."},
 	http.StatusNotFound:              {"Page not found", "There is nothing at this address. It may have been moved or deleted."},
 	http.StatusMethodNotAllowed:      {"Not allowed here", "This address does not accept that kind of request."},
+	http.StatusConflict:              {"That clashes with something", "It clashes with something that is already there, perhaps changed in the meantime. Go back, reload the page and try again."},
 	http.StatusRequestEntityTooLarge: {"That was too large", "The data you sent is larger than Backpack accepts. Try something smaller."},
+	http.StatusUnprocessableEntity:   {"That could not be used", "Backpack could not use what you sent. Go back, check it and try again."},
 	http.StatusTooManyRequests:       {"Too many attempts", "Please wait a little and try again."},
 	http.StatusServiceUnavailable:    {"Backpack is busy", "Please try again in a moment."},
 	http.StatusInternalServerError:   {"Something went wrong", "We could not finish that. It has been logged; please try again later."},
 }
 
-// handleError is the one place errors become responses: a friendly page
-// (or JSON on JSON routes), never the internal error text. 5xx are logged
-// as errors with the details, 4xx at debug level.
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	status := http.StatusInternalServerError
-	var he *echo.HTTPError
-	if errors.As(err, &he) {
+// errorStatuses is the one table from the domain's errors to HTTP
+// statuses, so handlers just return what they got. Rows are tried in
+// order with errors.Is or errors.As, so a wrapped error maps like the one
+// it wraps. text, when set, is the sentence for that very error (the
+// domain's errors carry codes, and words.go has the words for them);
+// otherwise the status's own from userMessages.
+var errorStatuses = []struct {
+	match  func(error) bool
+	status int
+	text   func(error) string
+}{
+	{isError(store.ErrNotFound), http.StatusNotFound, nil},
+	{isError(store.ErrConflict), http.StatusConflict, nil},
+	{asError[*problem.Error], http.StatusUnprocessableEntity, func(err error) string {
+		p, _ := errors.AsType[*problem.Error](err)
+		return rejection(p.Code, p.Message)
+	}},
+	{asError[*badges.Refusal], http.StatusUnprocessableEntity, func(err error) string {
+		r, _ := errors.AsType[*badges.Refusal](err)
+		return refusalMessage(r)
+	}},
+	{asError[userError], http.StatusUnprocessableEntity, func(err error) string {
+		u, _ := errors.AsType[userError](err)
+		return u.msg
+	}},
+	{asError[*http.MaxBytesError], http.StatusRequestEntityTooLarge, nil},
+}
+
+func isError(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+func asError[E error](err error) bool {
+	_, ok := errors.AsType[E](err)
+	return ok
+}
+
+// errorResponse is what a request that failed with err is answered: the
+// status, and the heading and sentence the user reads. echo's own
+// *HTTPError (an unknown path, a form that failed the CSRF checks, a rate
+// limit) keeps its code; the domain's errors map by errorStatuses;
+// anything else is a 500 whose text says nothing about it.
+func errorResponse(err error) (status int, heading, text string) {
+	status = http.StatusInternalServerError
+	var say func(error) string
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok {
 		status = he.Code
+	} else {
+		for _, row := range errorStatuses {
+			if row.match(err) {
+				status, say = row.status, row.text
+				break
+			}
+		}
 	}
 	msg, ok := userMessages[status]
 	if !ok {
@@ -57,13 +105,28 @@ func (s *Server) handleError(err error, c echo.Context) {
 			msg = userMessages[http.StatusBadRequest]
 		}
 	}
+	if say != nil {
+		msg[1] = say(err)
+	}
+	return status, msg[0], msg[1]
+}
+
+// handleError is the one place errors become responses: a friendly page
+// (or JSON on JSON routes, nothing for HEAD), never the internal error
+// text. 5xx are logged as errors with the details, 4xx at debug level. A
+// response already begun is left as it is.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, heading, text := errorResponse(err)
 	req := c.Request()
 	if status >= 500 {
 		s.log.Error("request failed", "method", req.Method, "path", req.URL.Path, "status", status, "err", err)
 	} else {
 		s.log.Debug("request refused", "method", req.Method, "path", req.URL.Path, "status", status, "err", err)
 	}
-	if status == http.StatusTooManyRequests && he != nil {
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok && status == http.StatusTooManyRequests {
 		if secs, ok := he.Message.(retryAfter); ok {
 			c.Response().Header().Set("Retry-After", secs.String())
 		}
@@ -73,7 +136,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if wantsJSON(c) {
-		c.JSON(status, map[string]any{"error": map[string]any{"status": status, "message": msg[1]}})
+		c.JSON(status, map[string]any{"error": map[string]any{"status": status, "message": text}})
 		return
 	}
 	if _, ok := c.Get(ctxCookie).(*sessions.Session); !ok {
@@ -81,10 +144,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		sess, _ := s.cookies.New(c.Request(), s.cookie)
 		c.Set(ctxCookie, sess)
 	}
-	page := templates.ErrorPage(s.base(c, msg[0]), templates.Error{Status: status, Heading: msg[0], Text: msg[1]})
+	page := templates.ErrorPage(s.base(c, heading), templates.Error{Status: status, Heading: heading, Text: text})
 	if rerr := s.render(c, status, page); rerr != nil {
 		s.log.Error("render error page", "err", rerr)
-		c.String(status, msg[0]+"\n")
+		c.String(status, heading+"\n")
 	}
 }
 

@@ -1,8 +1,8 @@
 package web
 
 import (
+	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -20,7 +20,7 @@ import (
 const (
 	maxFiles      = 50
 	maxFileBytes  = badges.MaxFileBytes
-	maxUploadBody = "260M" // 50 files of 5 MiB, with room for form overhead
+	maxUploadBody = 260 << 20 // 50 files of 5 MiB, with room for form overhead
 	maxURLs       = 20
 	maxPasteBytes = 1 << 20
 )
@@ -42,7 +42,7 @@ func (s *Server) addBadges(c echo.Context) error {
 	}
 	results := make([]templates.ImportResult, 0, len(res))
 	for _, r := range res {
-		results = append(results, importResultView(r))
+		results = append(results, s.importResultView(r))
 	}
 	if wantsJSON(c) || strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
 		return c.JSON(http.StatusOK, importResultsJSON{Results: jsonResults(results)})
@@ -163,10 +163,10 @@ func truncateText(s string, n int) string {
 }
 
 // importResultView is one result as the page shows it.
-func importResultView(r badges.Result) templates.ImportResult {
+func (s *Server) importResultView(r badges.Result) templates.ImportResult {
 	v := templates.ImportResult{Item: r.Item, Outcome: string(r.Outcome), Message: resultMessage(r), Name: r.Name}
 	if r.Saved() {
-		v.BadgeURL = fmt.Sprintf("/badges/%d", r.BadgeID)
+		v.BadgeURL = s.url(routeBadge, r.BadgeID)
 	}
 	if r.Code == badges.CodeIssuedToEmail {
 		v.AddEmail = r.Detail
@@ -175,7 +175,7 @@ func importResultView(r badges.Result) templates.ImportResult {
 }
 
 // imageURL is the content-hashed address of a stored image.
-func imageURL(hash []byte, contentType string) string {
+func (s *Server) imageURL(hash []byte, contentType string) string {
 	if len(hash) == 0 {
 		return ""
 	}
@@ -183,5 +183,5 @@ func imageURL(hash []byte, contentType string) string {
 	if contentType == "image/svg+xml" {
 		ext = ".svg"
 	}
-	return "/img/" + fmt.Sprintf("%x", hash) + ext
+	return s.url(routeImage, hex.EncodeToString(hash)+ext)
 }

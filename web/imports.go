@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
 
 	"backpack/badges"
 	"backpack/store"
@@ -32,15 +31,22 @@ type importStore interface {
 
 // Bulk import pages and upload.
 const (
-	maxArchiveBody = "1G" // upload size
-	itemsPerPage   = 500  // files listed on a job's page
+	maxArchiveBody = 1 << 30          // upload size
+	archiveRead    = 30 * time.Minute // how long an upload may take: longer than the server's read timeout
+	itemsPerPage   = 500              // files listed on a job's page
+)
+
+// Route names, for s.url. A job's progress is its page's id with .json.
+const (
+	routeImports = "imports"
+	routeImport  = "import"
 )
 
 func (s *Server) registerImports(e *echo.Echo) {
 	g := e.Group("/imports", s.requireUser)
-	g.GET("", s.importJobs)
-	g.POST("", s.startImport, middleware.BodyLimit(maxArchiveBody))
-	g.GET("/:id", s.importJob)
+	g.GET("", s.importJobs).Name = routeImports
+	s.acceptBody(g.POST("", s.startImport), maxArchiveBody, archiveRead).Name = routeImports
+	g.GET("/:id", s.importJob).Name = routeImport
 }
 
 // importJobs lists the user's bulk imports.
@@ -51,13 +57,13 @@ func (s *Server) importJobs(c echo.Context) error {
 	}
 	v := templates.ImportJobs{}
 	for _, j := range jobs {
-		v.Jobs = append(v.Jobs, jobView(j))
+		v.Jobs = append(v.Jobs, s.jobView(j))
 	}
 	return s.render(c, http.StatusOK, templates.ImportJobsPage(s.base(c, "Imports"), v))
 }
 
-func jobView(j store.ImportJob) templates.ImportJob {
-	return templates.ImportJob{URL: fmt.Sprintf("/imports/%d", j.ID), Name: j.Name, Done: j.Done, Total: j.Total,
+func (s *Server) jobView(j store.ImportJob) templates.ImportJob {
+	return templates.ImportJob{URL: s.url(routeImport, j.ID), Name: j.Name, Done: j.Done, Total: j.Total,
 		Finished: j.State == store.JobDone, Outcomes: j.Outcomes, Message: jobMessage(j), CreatedAt: j.CreatedAt}
 }
 
@@ -81,22 +87,22 @@ func (s *Server) importJob(c echo.Context) error {
 	ctx := c.Request().Context()
 	j, err := s.cfg.Store.ImportJob(ctx, currentUser(c).ID, id)
 	if err != nil {
-		return notFound(err)
+		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	if asJSON {
 		return c.JSON(http.StatusOK, importProgressJSON{Done: j.Done, Total: j.Total, Finished: j.State == store.JobDone,
 			Outcomes: j.Outcomes, Message: jobMessage(j)})
 	}
-	v := templates.ImportJobView{Job: jobView(j), JSONURL: fmt.Sprintf("/imports/%d.json", j.ID)}
+	v := templates.ImportJobView{Job: s.jobView(j), JSONURL: s.url(routeImport, j.ID) + ".json"}
 	page, _ := strconv.Atoi(c.QueryParam("page"))
 	pages := max(1, (j.Total+itemsPerPage-1)/itemsPerPage)
 	page = min(max(page, 1), pages)
 	if page > 1 {
-		v.Prev = fmt.Sprintf("/imports/%d?page=%d", j.ID, page-1)
+		v.Prev = s.url(routeImport, j.ID) + "?page=" + strconv.Itoa(page-1)
 	}
 	if page < pages {
-		v.Next = fmt.Sprintf("/imports/%d?page=%d", j.ID, page+1)
+		v.Next = s.url(routeImport, j.ID) + "?page=" + strconv.Itoa(page+1)
 	}
 	if pages > 1 {
 		v.PageText = fmt.Sprintf("Files %d to %d of %d", (page-1)*itemsPerPage+1, min(page*itemsPerPage, j.Total), j.Total)
@@ -111,7 +117,7 @@ func (s *Server) importJob(c echo.Context) error {
 			r.Outcome = "waiting"
 		}
 		if it.BadgeID != 0 {
-			r.BadgeURL = fmt.Sprintf("/badges/%d", it.BadgeID)
+			r.BadgeURL = s.url(routeBadge, it.BadgeID)
 		}
 		v.Items = append(v.Items, r)
 	}
@@ -121,8 +127,6 @@ func (s *Server) importJob(c echo.Context) error {
 // startImport receives an archive and hands it to the core, which checks
 // it, writes its items and queues the job.
 func (s *Server) startImport(c echo.Context) error {
-	// A large upload may take longer than the server's read timeout.
-	_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(30 * time.Minute))
 	fh, err := c.FormFile("archive")
 	if err != nil {
 		return s.importFormError(c, "Choose a ZIP file to import.")
@@ -142,5 +146,5 @@ func (s *Server) startImport(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", fmt.Sprintf("Received %d files. They are being imported: you can leave this page and come back.", files))
-	return s.redirect(c, fmt.Sprintf("/imports/%d", id))
+	return s.redirect(c, s.url(routeImport, id))
 }

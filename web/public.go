@@ -38,11 +38,19 @@ type publicStore interface {
 	UpdateShare(ctx context.Context, userID, badgeID int64, enabled, showRecipient, indexable bool, newSlug string, now time.Time) error
 }
 
+// Route names, for s.url.
+const (
+	routePublicBadge       = "public-badge"
+	routePublicBadgeFile   = "public-badge-file"
+	routePublicBadgeVerify = "public-badge-verify"
+	routeOEmbed            = "oembed"
+)
+
 func (s *Server) registerPublic(e *echo.Echo) {
-	e.GET("/b/:slug", s.publicBadge, s.cachedPublic)
-	e.GET("/b/:slug/:file", s.publicBadgeFile)
-	e.POST("/b/:slug/verify", s.verifySharedBadge)
-	e.GET("/oembed", s.oembed)
+	e.GET("/b/:slug", s.publicBadge, s.cachedPublic).Name = routePublicBadge
+	e.GET("/b/:slug/:file", s.publicBadgeFile).Name = routePublicBadgeFile
+	e.POST("/b/:slug/verify", s.verifySharedBadge).Name = routePublicBadgeVerify
+	e.GET("/oembed", s.oembed).Name = routeOEmbed
 }
 
 // plausibleSlug reports whether slug could be one that the store made, so
@@ -55,7 +63,7 @@ func (s *Server) sharedBadge(ctx context.Context, slug string) (store.Badge, sto
 		return store.Badge{}, store.Share{}, echo.ErrNotFound
 	}
 	b, sh, err := s.cfg.Store.SharedBadge(ctx, slug)
-	return b, sh, notFound(err)
+	return b, sh, err
 }
 
 // sharedCollection looks up the collection shared under slug and its
@@ -66,7 +74,7 @@ func (s *Server) sharedCollection(ctx context.Context, slug string) (store.Colle
 	}
 	col, err := s.cfg.Store.SharedCollection(ctx, slug)
 	if err != nil {
-		return store.Collection{}, nil, notFound(err)
+		return store.Collection{}, nil, err
 	}
 	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
 	return col, badges, err
@@ -102,9 +110,10 @@ func (s *Server) oembed(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	out := map[string]any{"version": "1.0", "type": "rich", "provider_name": "Backpack", "provider_url": s.link("/"), "cache_age": 300}
+	out := map[string]any{"version": "1.0", "type": "rich", "provider_name": "Backpack", "provider_url": s.link(s.url(routeHome)), "cache_age": 300}
 	kind, slug, _ := strings.Cut(strings.TrimPrefix(u.Path, "/"), "/")
 	w, h := 320, 130
+	embed := routeEmbedBadge
 	switch kind {
 	case "b":
 		b, _, err := s.sharedBadge(ctx, slug)
@@ -117,7 +126,7 @@ func (s *Server) oembed(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		out["title"] = col.Name
+		out["title"], embed = col.Name, routeEmbedCollection
 		if col.OwnerName != "" {
 			out["author_name"] = col.OwnerName
 		}
@@ -134,20 +143,20 @@ func (s *Server) oembed(c echo.Context) error {
 		h = mh
 	}
 	out["width"], out["height"] = w, h
-	out["html"] = templates.IframeHTML(s.link("/embed/"+kind+"/"+slug), out["title"].(string), w, h)
+	out["html"] = templates.IframeHTML(s.link(s.url(embed, slug)), out["title"].(string), w, h)
 	c.Response().Header().Set("Access-Control-Allow-Origin", "*")
 	return c.JSON(http.StatusOK, out)
 }
 
 // shareView describes the share of badge b for its page, or no share.
 func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
-	v := templates.ShareView{Action: fmt.Sprintf("/badges/%d/share", b.ID)}
+	v := templates.ShareView{Action: s.url(routeBadgeShare, b.ID)}
 	sh, err := s.cfg.Store.BadgeShare(c.Request().Context(), b.UserID, b.ID)
 	if err == nil && sh.Enabled {
-		v.Shared, v.URL = true, s.link("/b/"+sh.Slug)
+		v.Shared, v.URL = true, s.link(s.url(routePublicBadge, sh.Slug))
 		v.ShowRecipient, v.Indexable = sh.ShowRecipient, sh.Indexable
 		v.Out = s.shareOut("b", sh.Slug)
-		v.Out.ShieldURL = s.link("/embed/b/" + sh.Slug + ".svg")
+		v.Out.ShieldURL = s.link(s.url(routeEmbedBadge, sh.Slug+".svg"))
 		if ob, _, err := decodeBadge(b); err == nil {
 			v.Out.LinkedIn = linkedInURL(ob, v.URL)
 		}
@@ -158,14 +167,19 @@ func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
 // shareOut fills the copy, QR and embed options of a live link: kind is
 // "b" for a badge, "c" for a collection.
 func (s *Server) shareOut(kind, slug string) templates.ShareOut {
-	page := s.link("/" + kind + "/" + slug)
-	o := templates.ShareOut{Kind: "badge", URL: page, EmbedURL: s.link("/embed/" + kind + "/" + slug),
-		ScriptURL: s.link("/embed.js"), QRURL: "/" + kind + "/" + slug + "/qr",
-		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page))}
+	what, pageRoute, fileRoute, embedRoute := "badge", routePublicBadge, routePublicBadgeFile, routeEmbedBadge
 	if kind == "c" {
-		o.Kind = "collection"
+		what, pageRoute, fileRoute, embedRoute = "collection", routePublicCollection, routePublicCollectionFile, routeEmbedCollection
 	}
-	return o
+	page := s.link(s.url(pageRoute, slug))
+	return templates.ShareOut{Kind: what, URL: page, EmbedURL: s.link(s.url(embedRoute, slug)),
+		ScriptURL: s.link(s.url(routeEmbedLoader)), QRURL: s.url(fileRoute, slug, "qr"), // the page adds .svg or .png
+		OEmbedURL: s.oembedURL(page)}
+}
+
+// oembedURL is the oEmbed address that describes page, a public page.
+func (s *Server) oembedURL(page string) string {
+	return s.link(s.url(routeOEmbed) + "?format=json&url=" + url.QueryEscape(page))
 }
 
 // linkedInURL is LinkedIn's "Add to profile" link for a certification,
@@ -195,7 +209,7 @@ func (s *Server) share(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	now := s.now()
-	back := fmt.Sprintf("/badges/%d#share-h", b.ID)
+	back := s.url(routeBadge, b.ID) + "#share-h"
 	cur, err := s.cfg.Store.BadgeShare(ctx, b.UserID, b.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
@@ -214,16 +228,16 @@ func (s *Server) share(c echo.Context) error {
 		}
 		flash(c, "success", "This badge is private again; its link no longer works.")
 	case "rotate":
-		if errors.Is(err, store.ErrNotFound) {
-			return echo.ErrNotFound
+		if err != nil {
+			return err
 		}
 		if err := s.cfg.Store.UpdateShare(ctx, b.UserID, b.ID, true, cur.ShowRecipient, cur.Indexable, rand.Text(), now); err != nil {
 			return err
 		}
 		flash(c, "success", "The badge has a new link; the old one no longer works.")
 	case "options":
-		if errors.Is(err, store.ErrNotFound) {
-			return echo.ErrNotFound
+		if err != nil {
+			return err
 		}
 		if err := s.cfg.Store.UpdateShare(ctx, b.UserID, b.ID, cur.Enabled, c.FormValue("show_recipient") == "yes", c.FormValue("indexable") == "yes", "", now); err != nil {
 			return err
@@ -262,7 +276,7 @@ func (s *Server) publicBadge(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	ct := b.ImageType
-	page := s.link("/b/" + slug)
+	page := s.link(s.url(routePublicBadge, slug))
 	if asJSON {
 		h.Set("Access-Control-Allow-Origin", "*")
 		if !sh.ShowRecipient {
@@ -271,25 +285,25 @@ func (s *Server) publicBadge(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{
 			"url": page, "status": statusKey(b.Status), "statusText": publicStatusText(b.Status, rep, sh.ShowRecipient),
 			"verifiedAt": b.VerifiedAt, "unreachableSince": b.UnreachableSince,
-			"image": absoluteOr(s.link, imageURL(b.ImageHash, ct)), "badge": ob, "checks": publicChecks(rep.Checks, sh.ShowRecipient),
+			"image": absoluteOr(s.link, s.imageURL(b.ImageHash, ct)), "badge": ob, "checks": publicChecks(rep.Checks, sh.ShowRecipient),
 		})
 	}
 	p := templates.PublicBadge{
-		CSS: s.css, Icon: s.icon, URL: page, ImagePath: imageURL(b.ImageHash, ct),
-		ImageURL: absoluteOr(s.link, imageURL(b.ImageHash, ct)), JSONURL: page + ".json",
-		OEmbedURL: s.link("/oembed?format=json&url=" + url.QueryEscape(page)), Indexable: sh.Indexable,
+		CSS: s.css, Icon: s.icon, URL: page, ImagePath: s.imageURL(b.ImageHash, ct),
+		ImageURL: absoluteOr(s.link, s.imageURL(b.ImageHash, ct)), JSONURL: page + ".json",
+		OEmbedURL: s.oembedURL(page), Indexable: sh.Indexable,
 		Name: ob.Name, Description: ob.Description, CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
 		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL},
 		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: statusKey(b.Status), StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient),
 		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince, Owner: sh.OwnerName,
-		VerifyAction: "/b/" + slug + "/verify", Checked: checked,
+		VerifyAction: s.url(routePublicBadgeVerify, slug), Checked: checked,
 	}
 	if sh.ShowRecipient {
 		p.Recipient = recipientText(b, ob)
 	}
 	p.Checks = checkViews(publicChecks(rep.Checks, sh.ShowRecipient))
 	if publicDownload(b, ob, sh) {
-		p.DownloadURL = "/b/" + slug + "/" + bakedName(b)
+		p.DownloadURL = s.url(routePublicBadgeFile, slug, bakedName(b))
 	}
 	var buf strings.Builder
 	if err := templates.PublicBadgePage(p).Render(c.Request().Context(), &buf); err != nil {
@@ -400,7 +414,7 @@ func (s *Server) publicBadgeFile(c echo.Context) error {
 	}
 	switch file := c.Param("file"); file {
 	case "qr.svg", "qr.png":
-		return qrResponse(c, s.link("/b/"+slug), strings.TrimPrefix(file, "qr."))
+		return qrResponse(c, s.link(s.url(routePublicBadge, slug)), strings.TrimPrefix(file, "qr."))
 	case bakedName(b):
 		ob, _, err := decodeBadge(b)
 		if err != nil {

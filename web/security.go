@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -48,16 +49,35 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := cop.Check(r); err != nil {
 			return errCSRF
 		}
+		if err := readForm(r); err != nil {
+			return err
+		}
 		if publicVerifyPath(r.URL.Path) {
 			return next(c)
 		}
 		token := r.Header.Get("X-CSRF-Token")
 		if token == "" {
-			token = c.FormValue("_csrf")
+			token = r.FormValue("_csrf")
 		}
 		if !validCSRF(c, token) {
 			return errCSRF
 		}
 		return next(c)
 	}
+}
+
+// readForm parses an urlencoded or multipart body, within the route's body
+// limit (limitBody runs first), so that a body over it is refused with its
+// *http.MaxBytesError (413) even when it came without a length: FormValue
+// would drop that error and see an empty form. Handlers then read the
+// parsed form. A malformed body is left to look empty, as before.
+func readForm(r *http.Request) error {
+	err := r.ParseForm()
+	if err == nil {
+		err = r.ParseMultipartForm(32 << 20) // what echo's FormValue and FormFile use
+	}
+	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
+		return err
+	}
+	return nil
 }

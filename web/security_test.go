@@ -1,8 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,7 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/labstack/echo/v4"
+
+	"backpack/badges"
+	"backpack/openbadges/problem"
+	"backpack/store"
 )
 
 func TestPostWithoutCSRFTokenIsRefused(t *testing.T) {
@@ -259,15 +270,212 @@ func TestErrorPagesHideInternals(t *testing.T) {
 	}
 }
 
+// TestErrorTable answers each error of the table, plain and wrapped, as a
+// page, as JSON and to HEAD: the status and the user's words, never the
+// error's own text.
+func TestErrorTable(t *testing.T) {
+	a := newApp(t)
+	msg := func(status int) [2]string { return userMessages[status] }
+	cases := []struct {
+		name          string
+		err           error
+		status        int
+		heading, text string
+	}{
+		{"store not found", store.ErrNotFound, http.StatusNotFound, msg(404)[0], msg(404)[1]},
+		{"store conflict", store.ErrConflict, http.StatusConflict, msg(409)[0], msg(409)[1]},
+		{"verification problem", problem.New(problem.SignatureInvalid, "the proof does not verify"), http.StatusUnprocessableEntity,
+			msg(422)[0], "The badge's signature does not match: it was changed after it was issued, or not issued by whom it says (the proof does not verify)."},
+		{"import refusal", &badges.Refusal{Code: badges.CodeTooManyBadges, N: 12000, Max: 10000}, http.StatusUnprocessableEntity,
+			msg(422)[0], "This ZIP file holds 12000 badges; at most 10000 can be imported at once. Split it in two."},
+		{"user error", userErrorf("You sent %d files; at most %d can be added at once.", 60, 50), http.StatusUnprocessableEntity,
+			msg(422)[0], "You sent 60 files; at most 50 can be added at once."},
+		{"body too large", &http.MaxBytesError{Limit: defaultBody}, http.StatusRequestEntityTooLarge, msg(413)[0], msg(413)[1]},
+		{"echo not found", echo.ErrNotFound, http.StatusNotFound, msg(404)[0], msg(404)[1]},
+		{"echo bad request", echo.NewHTTPError(http.StatusBadRequest, "SECRET unknown action"), http.StatusBadRequest, msg(400)[0], msg(400)[1]},
+		{"csrf", errCSRF, http.StatusForbidden, msg(403)[0], msg(403)[1]},
+		{"rate limit", tooMany(90 * time.Second), http.StatusTooManyRequests, msg(429)[0], msg(429)[1]},
+		{"internal", errors.New("SECRET table users is locked"), http.StatusInternalServerError, msg(500)[0], msg(500)[1]},
+	}
+	answer := func(err error, method, path, accept string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "http://backpack.test"+path, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		rec := httptest.NewRecorder()
+		a.handleError(err, a.Echo().NewContext(req, rec))
+		return rec
+	}
+	for _, tc := range cases {
+		for _, err := range []error{tc.err, fmt.Errorf("SECRET context: %w", tc.err)} {
+			t.Run(tc.name, func(t *testing.T) {
+				rec := answer(err, http.MethodGet, "/badges/7", "")
+				if rec.Code != tc.status {
+					t.Fatalf("status %d, want %d", rec.Code, tc.status)
+				}
+				doc, _ := goquery.NewDocumentFromReader(strings.NewReader(rec.Body.String()))
+				box := doc.Find("[data-testid=error]")
+				if h := strings.TrimSpace(box.Find("h1").Text()); h != tc.heading {
+					t.Errorf("heading %q, want %q", h, tc.heading)
+				}
+				if p := strings.TrimSpace(box.Find("p").First().Text()); p != tc.text {
+					t.Errorf("text %q, want %q", p, tc.text)
+				}
+				if strings.Contains(rec.Body.String(), "SECRET") {
+					t.Errorf("the page shows the error: %s", rec.Body.String())
+				}
+				if tc.status == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != "90" {
+					t.Errorf("Retry-After %q, want 90", rec.Header().Get("Retry-After"))
+				}
+
+				// JSON routes and JSON clients get the same words as JSON.
+				for _, r := range []struct{ path, accept string }{{"/b/x.json", ""}, {"/badges/7", "application/json"}} {
+					rec := answer(err, http.MethodGet, r.path, r.accept)
+					var got struct {
+						Error struct {
+							Status  int    `json:"status"`
+							Message string `json:"message"`
+						} `json:"error"`
+					}
+					if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
+						t.Fatalf("%s: not JSON (%v): %s", r.path, err, rec.Body.String())
+					}
+					if rec.Code != tc.status || got.Error.Status != tc.status || got.Error.Message != tc.text {
+						t.Errorf("%s: %d %+v, want %d %q", r.path, rec.Code, got.Error, tc.status, tc.text)
+					}
+				}
+
+				rec = answer(err, http.MethodHead, "/badges/7", "")
+				if rec.Code != tc.status || rec.Body.Len() != 0 {
+					t.Errorf("HEAD: %d with %d bytes", rec.Code, rec.Body.Len())
+				}
+			})
+		}
+	}
+	logs := a.logs.String()
+	if !strings.Contains(logs, `level=ERROR msg="request failed"`) || !strings.Contains(logs, "SECRET table users is locked") {
+		t.Errorf("the internal error was not logged as an error:\n%s", logs)
+	}
+	if strings.Contains(logs, `level=ERROR msg="request failed" method=GET path=/badges/7 status=404`) {
+		t.Error("a 404 was logged as an error")
+	}
+
+	// A response already begun is left alone.
+	req := httptest.NewRequest(http.MethodGet, "http://backpack.test/settings/export.zip", nil)
+	rec := httptest.NewRecorder()
+	c := a.Echo().NewContext(req, rec)
+	if err := c.String(http.StatusOK, "half an archive"); err != nil {
+		t.Fatal(err)
+	}
+	a.handleError(store.ErrNotFound, c)
+	if rec.Code != http.StatusOK || rec.Body.String() != "half an archive" {
+		t.Errorf("committed response changed: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// TestOversizedBodyIsRefused: every route has a body limit in force
+// before anything reads the body, with or without a Content-Length; the
+// upload routes declare larger ones.
 func TestOversizedBodyIsRefused(t *testing.T) {
 	a := newApp(t)
 	b := a.browser(t)
 	b.get("/signup")
-	p := b.post("/signup", url.Values{"email": {"a@example.org"}, "password": {strings.Repeat("x", 2<<20)}})
+	big := strings.Repeat("x", defaultBody+1)
+	p := b.post("/signup", url.Values{"email": {"a@example.org"}, "password": {big}})
 	wantStatus(t, p, http.StatusRequestEntityTooLarge)
 	if !strings.Contains(p.text(), "too large") {
 		t.Errorf("413 page: %s", p.text())
 	}
+
+	// chunked sends body with no Content-Length, as a chunked request
+	// arrives: the limit is found while reading.
+	chunked := func(b *browser, path, contentType string, body []byte) *page {
+		req := httptest.NewRequest(http.MethodPost, b.origin()+path, io.MultiReader(bytes.NewReader(body)))
+		req.ContentLength, req.TransferEncoding = -1, []string{"chunked"}
+		req.Header.Set("Content-Type", contentType)
+		return b.do(req)
+	}
+	form := func(b *browser) []byte {
+		return []byte(url.Values{"_csrf": {b.csrf}, "email": {"a@example.org"}, "name": {"n"}, "badge_id": {"1"}, "filler": {big}}.Encode())
+	}
+	const urlencoded = "application/x-www-form-urlencoded"
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	for _, tc := range []struct {
+		b    *browser
+		path string
+	}{
+		{b, "/signup"},
+		{b, "/login"},
+		{b, "/b/" + strings.Repeat("A", 26) + "/verify"}, // public: no session, no token
+		{b, "/c/" + strings.Repeat("A", 26) + "/verify"},
+		{alice, "/collections"},
+		{alice, "/settings/profile"},
+		{alice, "/badges"}, // an upload route, but a urlencoded form is held in memory
+	} {
+		tc.b.get("/")
+		if p := chunked(tc.b, tc.path, urlencoded, form(tc.b)); p.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("chunked POST %s: %d, want 413", tc.path, p.StatusCode)
+		}
+	}
+	alice.get("/settings")
+	body, ct := multipartBody(t, map[string]string{"_csrf": alice.csrf, "display_name": "A"}, "files", "big.bin", []byte(big))
+	if p := chunked(alice, "/settings/profile", ct, body); p.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("chunked multipart POST /settings/profile: %d, want 413", p.StatusCode)
+	}
+
+	// The upload routes take more than an ordinary form, with or without
+	// a Content-Length, up to their own limits.
+	noise := make([]byte, defaultBody+defaultBody/4) // 1.25 MiB that do not compress
+	rand.NewChaCha8([32]byte{}).Read(noise)
+	alice.get("/badges/new")
+	p = alice.postFiles([]upload{{"noise.png", noise}}, nil, "")
+	wantStatus(t, p, http.StatusOK)
+	if o := p.doc.Find(`[data-testid=import-result]`).AttrOr("data-outcome", ""); o != "rejected" {
+		t.Errorf("a 1.25 MiB upload: outcome %q: %s", o, p.text())
+	}
+	alice.get("/badges/new")
+	body, ct = multipartBody(t, map[string]string{"_csrf": alice.csrf}, "files", "noise.png", noise)
+	wantStatus(t, chunked(alice, "/badges", ct, body), http.StatusOK)
+	importZip(t, alice, "noise.zip", zipOf(t, "noise.png", noise))
+	// A declared limit is in force before csrf reads the form, chunked or
+	// not: a route declared here for 2 MiB takes 1.25 MiB and refuses 3.
+	a.acceptBody(a.Echo().POST("/test/upload", func(c echo.Context) error { return c.NoContent(http.StatusNoContent) }), 2<<20, 0)
+	for size, want := range map[int]int{len(noise): http.StatusNoContent, 3 << 20: http.StatusRequestEntityTooLarge} {
+		alice.get("/badges/new")
+		body, ct := multipartBody(t, map[string]string{"_csrf": alice.csrf}, "files", "noise.png", make([]byte, size))
+		if p := chunked(alice, "/test/upload", ct, body); p.StatusCode != want {
+			t.Errorf("chunked POST of %d bytes to a 2 MiB route: %d, want %d", size, p.StatusCode, want)
+		}
+	}
+	for path, limit := range map[string]int64{"/badges": maxUploadBody, "/imports": maxArchiveBody} {
+		alice.get("/badges/new")
+		body, ct := multipartBody(t, map[string]string{"_csrf": alice.csrf}, "files", "noise.png", noise)
+		req := httptest.NewRequest(http.MethodPost, alice.origin()+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.ContentLength = limit + 1 // said, not sent: refused before reading
+		if p := alice.do(req); p.StatusCode != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST %s of %d bytes: %d, want 413", path, limit+1, p.StatusCode)
+		}
+	}
+}
+
+// multipartBody is a multipart form with fields and one file.
+func multipartBody(t testing.TB, fields map[string]string, field, name string, data []byte) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		w.WriteField(k, v)
+	}
+	fw, err := w.CreateFormFile(field, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(data)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), w.FormDataContentType()
 }
 
 func TestHealthz(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -77,6 +78,14 @@ type Config struct {
 	Verifier *openbadges.Verifier
 }
 
+// Route names, for e.Reverse (s.url). Each file names the routes it
+// registers; a route answering GET and POST on one path has one name.
+const (
+	routeHealthz = "healthz"
+	routeStatic  = "static"
+	routeFavicon = "favicon"
+)
+
 // Server is the configured application.
 type Server struct {
 	cfg      Config
@@ -100,6 +109,10 @@ type Server struct {
 	loaderJS   []byte // /embed.js
 	pages      *pageCache
 	core       *badges.Service
+	// bodies holds the body rules routes declared with acceptBody when
+	// they were registered, by method and path; the others take
+	// defaultBody.
+	bodies map[string]bodyRule
 }
 
 // New builds the application.
@@ -107,7 +120,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.Mail == nil || cfg.BaseURL == nil || len(cfg.SessionKeys) == 0 {
 		return nil, errors.New("web: Store, Mail, BaseURL and SessionKeys are required")
 	}
-	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher}
+	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher, bodies: map[string]bodyRule{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -166,19 +179,19 @@ func New(cfg Config) (*Server, error) {
 			return err
 		},
 	}))
+	// The order matters. Echo has matched the route before these run.
+	// Nothing reads the request body before the session is loaded and the
+	// matched route's body limit applies: csrf is the first to read it
+	// (the form's _csrf field).
 	e.Use(s.securityHeaders)
-	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M", Skipper: func(c echo.Context) bool {
-		// The upload routes have their own, larger limits.
-		p := c.Request().URL.Path
-		return c.Request().Method == http.MethodPost && (p == "/badges" || p == "/imports")
-	}}))
 	e.Use(s.loadSession)
+	e.Use(s.limitBody)
 	e.Use(s.csrf)
 	s.echo = e
 
-	e.GET("/healthz", s.healthz)
-	e.GET("/static/:name", s.staticFile)
-	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, s.icon) })
+	e.GET("/healthz", s.healthz).Name = routeHealthz
+	e.GET("/static/:name", s.staticFile).Name = routeStatic
+	e.GET("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, s.icon) }).Name = routeFavicon
 	s.registerAuth(e)
 	s.registerSettings(e)
 	s.registerBadges(e)
@@ -188,6 +201,61 @@ func New(cfg Config) (*Server, error) {
 	s.registerImports(e)
 	s.registerDisplayer(e)
 	return s, nil
+}
+
+// url is the path of the route called name, its parameters filled in with
+// params in order: every link, redirect and mailed address is built here
+// from the routes as registered.
+func (s *Server) url(name string, params ...any) string {
+	return s.echo.Reverse(name, params...)
+}
+
+// defaultBody is how large a request body may be on every route that does
+// not declare otherwise with acceptBody.
+const defaultBody = 1 << 20
+
+// bodyRule is what a route accepts as a request body.
+type bodyRule struct {
+	limit int64         // bytes
+	read  time.Duration // how long the body may take to arrive; 0: the server's ReadTimeout
+}
+
+// acceptBody declares, where r is registered, that it takes bodies up to
+// limit bytes, and (read > 0) that they may take that long to arrive. It
+// returns r.
+func (s *Server) acceptBody(r *echo.Route, limit int64, read time.Duration) *echo.Route {
+	s.bodies[r.Method+" "+r.Path] = bodyRule{limit: limit, read: read}
+	return r
+}
+
+// limitBody applies the matched route's body rule before anything reads
+// the body (echo has routed the request by the time global middleware
+// runs, so c.Path is the route's path). A declared length over the limit
+// is refused at once; a body without one (chunked) fails with
+// *http.MaxBytesError when a read goes past it, a 413 in the error table.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		rule, ok := s.bodies[r.Method+" "+c.Path()]
+		if !ok {
+			rule.limit = defaultBody
+		}
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+			// Such a form is read into memory whole: never more than an
+			// ordinary one, whatever the route takes (uploads are multipart).
+			rule.limit = min(rule.limit, defaultBody)
+		}
+		if r.ContentLength > rule.limit {
+			return echo.ErrStatusRequestEntityTooLarge
+		}
+		if rule.read > 0 {
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(rule.read))
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Response().Writer, r.Body, rule.limit)
+		}
+		return next(c)
+	}
 }
 
 // ServeHTTP makes Server an http.Handler.

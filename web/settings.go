@@ -35,19 +35,34 @@ type settingsStore interface {
 // account can have.
 const maxIdentities = 50
 
+// Route names, for s.url.
+const (
+	routeSettings        = "settings"
+	routeProfile         = "settings-profile"
+	routeExport          = "settings-export"
+	routeExportData      = "settings-export-data"
+	routeIdentities      = "settings-identities"
+	routeIdentityResend  = "settings-identity-resend"
+	routeIdentityPrimary = "settings-identity-primary"
+	routeIdentityDelete  = "settings-identity-delete"
+	routePassword        = "settings-password"
+	routeSessions        = "settings-sessions"
+	routeDeleteAccount   = "settings-delete"
+)
+
 func (s *Server) registerSettings(e *echo.Echo) {
 	g := e.Group("/settings", s.requireUser)
-	g.GET("", s.settings)
-	g.POST("/profile", s.saveProfile)
-	g.GET("/export.zip", s.exportArchive)
-	g.GET("/export/data.json", s.exportData)
-	g.POST("/identities", s.addIdentity)
-	g.POST("/identities/:id/resend", s.resendConfirmation)
-	g.POST("/identities/:id/primary", s.makePrimary)
-	g.POST("/identities/:id/delete", s.deleteIdentity)
-	g.POST("/password", s.changePassword)
-	g.POST("/sessions", s.endSessions)
-	g.POST("/delete", s.deleteAccount)
+	g.GET("", s.settings).Name = routeSettings
+	g.POST("/profile", s.saveProfile).Name = routeProfile
+	g.GET("/export.zip", s.exportArchive).Name = routeExport
+	g.GET("/export/data.json", s.exportData).Name = routeExportData
+	g.POST("/identities", s.addIdentity).Name = routeIdentities
+	g.POST("/identities/:id/resend", s.resendConfirmation).Name = routeIdentityResend
+	g.POST("/identities/:id/primary", s.makePrimary).Name = routeIdentityPrimary
+	g.POST("/identities/:id/delete", s.deleteIdentity).Name = routeIdentityDelete
+	g.POST("/password", s.changePassword).Name = routePassword
+	g.POST("/sessions", s.endSessions).Name = routeSessions
+	g.POST("/delete", s.deleteAccount).Name = routeDeleteAccount
 }
 
 // requireUser sends visitors who are not signed in to the sign-in page,
@@ -57,9 +72,9 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if currentUser(c) == nil {
 			if c.Request().Method != http.MethodGet {
 				flash(c, "info", "Your session has ended. Please sign in again.")
-				return s.redirect(c, "/login")
+				return s.redirect(c, s.url(routeLogin))
 			}
-			return s.redirect(c, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
+			return s.redirect(c, s.url(routeLogin)+"?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
 		return next(c)
 	}
@@ -151,7 +166,7 @@ func (s *Server) addIdentity(c echo.Context) error {
 	} else {
 		flash(c, "success", "Added "+id.Value+".")
 	}
-	return s.redirect(c, "/settings#identities")
+	return s.redirect(c, s.url(routeSettings)+"#identities")
 }
 
 func capitalize(s string) string {
@@ -174,17 +189,17 @@ func (s *Server) resendConfirmation(c echo.Context) error {
 	}
 	if id.Kind != openbadges.Email || id.Verified() {
 		flash(c, "info", id.Value+" needs no confirmation link.")
-		return s.redirect(c, "/settings#identities")
+		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
 	if ok, wait := s.mailRate.allow(fmt.Sprint("confirm:", id.ID), s.now()); !ok {
 		flash(c, "error", "We have sent several links to "+id.Value+" already. Check your spam folder, or try again in "+waitText(wait)+".")
-		return s.redirect(c, "/settings#identities")
+		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
 	if err := s.sendConfirmation(c.Request().Context(), id.UserID, id); err != nil {
 		return err
 	}
 	flash(c, "success", "We have sent a new confirmation link to "+id.Value+".")
-	return s.redirect(c, "/settings#identities")
+	return s.redirect(c, s.url(routeSettings)+"#identities")
 }
 
 func (s *Server) makePrimary(c echo.Context) error {
@@ -195,13 +210,13 @@ func (s *Server) makePrimary(c echo.Context) error {
 	err = s.cfg.Store.SetPrimary(c.Request().Context(), id.UserID, id.ID)
 	if errors.Is(err, store.ErrNotVerified) {
 		flash(c, "error", "Only a confirmed email address can be your primary address.")
-		return s.redirect(c, "/settings#identities")
+		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
 	if err != nil {
 		return err
 	}
 	flash(c, "success", id.Value+" is now your primary address: sign in with it and receive mail there.")
-	return s.redirect(c, "/settings#identities")
+	return s.redirect(c, s.url(routeSettings)+"#identities")
 }
 
 func (s *Server) deleteIdentity(c echo.Context) error {
@@ -212,13 +227,13 @@ func (s *Server) deleteIdentity(c echo.Context) error {
 	err = s.cfg.Store.DeleteIdentity(c.Request().Context(), id.UserID, id.ID)
 	if errors.Is(err, store.ErrPrimary) {
 		flash(c, "error", "Your primary address cannot be removed. Make another confirmed address primary first.")
-		return s.redirect(c, "/settings#identities")
+		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
 	if err != nil {
 		return err
 	}
 	flash(c, "success", "Removed "+id.Value+".")
-	return s.redirect(c, "/settings#identities")
+	return s.redirect(c, s.url(routeSettings)+"#identities")
 }
 
 // checkPassword verifies the signed-in user's password, for actions that
@@ -260,7 +275,7 @@ func (s *Server) saveProfile(c echo.Context) error {
 	} else {
 		flash(c, "success", "Your shared pages now say they are shared by "+name+".")
 	}
-	return s.redirect(c, "/settings#profile-h")
+	return s.redirect(c, s.url(routeSettings)+"#profile-h")
 }
 
 func (s *Server) changePassword(c echo.Context) error {
@@ -288,7 +303,7 @@ func (s *Server) changePassword(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", "Your password has been changed. Your other devices have been signed out.")
-	return s.redirect(c, "/settings")
+	return s.redirect(c, s.url(routeSettings))
 }
 
 func (s *Server) endSessions(c echo.Context) error {
@@ -299,7 +314,7 @@ func (s *Server) endSessions(c echo.Context) error {
 			return err
 		}
 		flash(c, "success", "Your other devices have been signed out.")
-		return s.redirect(c, "/settings")
+		return s.redirect(c, s.url(routeSettings))
 	}
 	if err := s.cfg.Store.DeleteUserSessions(ctx, user.ID, nil); err != nil {
 		return err
@@ -308,7 +323,7 @@ func (s *Server) endSessions(c echo.Context) error {
 		return err
 	}
 	flash(c, "success", "You have been signed out of all your devices.")
-	return s.redirect(c, "/login")
+	return s.redirect(c, s.url(routeLogin))
 }
 
 func (s *Server) deleteAccount(c echo.Context) error {
@@ -335,5 +350,5 @@ func (s *Server) deleteAccount(c echo.Context) error {
 	delete(sess.Values, keySID)
 	c.Set(ctxUser, nil)
 	flash(c, "success", "Your account and everything in it have been deleted.")
-	return s.redirect(c, "/")
+	return s.redirect(c, s.url(routeHome))
 }

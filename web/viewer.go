@@ -77,7 +77,7 @@ func (s *Server) verifySharedBadge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, "/b/"+slug+"?checked="+checked+"#checks")
+	return c.Redirect(http.StatusSeeOther, s.url(routePublicBadge, slug)+"?checked="+checked+"#checks")
 }
 
 // verifyCollectionBadge is Verify now on a card of /c/{slug}: the badge
@@ -101,7 +101,7 @@ func (s *Server) verifyCollectionBadge(c echo.Context) error {
 			return err
 		}
 		q := url.Values{"checked": {checked}, "badge": {strconv.FormatInt(id, 10)}}
-		return c.Redirect(http.StatusSeeOther, "/c/"+slug+"?"+q.Encode()+"#badge-"+strconv.FormatInt(id, 10))
+		return c.Redirect(http.StatusSeeOther, s.url(routePublicCollection, slug)+"?"+q.Encode()+"#badge-"+strconv.FormatInt(id, 10))
 	}
 	return echo.ErrNotFound
 }
