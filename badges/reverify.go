@@ -133,14 +133,13 @@ func (w *Reverifier) RunOnce(ctx context.Context) (int, error) {
 	return len(due), nil
 }
 
-// issuerHost is the host a badge's verification talks to most.
+// issuerHost is the host a badge's verification talks to most ("" when
+// its stored badge cannot be read).
 func issuerHost(b store.Badge) string {
-	var ob openbadges.Badge
-	if json.Unmarshal(b.BadgeJSON, &ob) == nil {
-		for _, s := range []string{ob.ID, ob.Issuer.ID} {
-			if u, err := url.Parse(s); err == nil && u.Host != "" {
-				return u.Host
-			}
+	ob, _ := b.Badge() // unreadable: the zero badge, no host
+	for _, s := range []string{ob.ID, ob.Issuer.ID} {
+		if u, err := url.Parse(s); err == nil && u.Host != "" {
+			return u.Host
 		}
 	}
 	return ""

@@ -9,7 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
+
+	"backpack/openbadges"
 )
 
 // Badge is one badge in a user's backpack: the original as uploaded, what
@@ -32,16 +35,21 @@ type Badge struct {
 	Tags             []string
 	IssuedOn         time.Time  // zero: unknown
 	Expires          *time.Time // nil: never
-	BadgeJSON        []byte     // the normalised badge
-	ImageHash        []byte     // SHA-256 of the image; nil: none
+	// BadgeJSON is the normalised badge as stored: SaveBadge writes it,
+	// reads return it for those who copy it byte for byte (downloads, the
+	// export); Badge decodes it.
+	BadgeJSON []byte
+	ImageHash []byte // SHA-256 of the image; nil: none
 	// ImageType is the content type of the image named by ImageHash (read
 	// only, like Image).
 	ImageType string
 	// Image, when set, is stored by SaveBadge in the same transaction as the
 	// badge (content type ImageType) and ImageHash is set from it. Reads
 	// leave it nil: fetch the bytes with DB.Image.
-	Image            []byte
-	Status           Status
+	Image  []byte
+	Status Status
+	// ReportJSON is the last verification report as stored; Report decodes
+	// it.
 	ReportJSON       []byte
 	VerifiedAt       time.Time
 	UnreachableSince *time.Time // set while the issuer cannot be reached
@@ -52,6 +60,68 @@ type Badge struct {
 	// crash never leaves a badge saved and its item still to do (which
 	// would report it, once redone, as already there).
 	FromItem *ItemOutcome
+	// docs is what reads decode BadgeJSON and ReportJSON to, on first use;
+	// copies of the Badge share it. nil for a Badge not read from the store,
+	// which is decoded at each use.
+	docs *docs
+}
+
+// docs holds a read badge's stored documents, decoded. It is small until
+// they are: every row read has one.
+type docs struct {
+	badgeOnce, reportOnce sync.Once
+	badge                 *openbadges.Badge
+	report                *openbadges.Report
+	badgeErr, reportErr   error
+}
+
+// Badge is the stored badge, BadgeJSON decoded, and Report the last
+// verification report, ReportJSON decoded. The store decodes each at most
+// once per row it read, when first asked, whichever copy of b asks: pages
+// that show only the columns (a collection's cards) pay no decoding, and
+// a page that needs a document twice decodes it once. A document that does
+// not decode (a row damaged outside Backpack; an empty one counts) gives
+// the zero value and an error that names the badge; the read itself
+// succeeded, so the row can still be shown from its columns. Every call
+// returns a copy that shares its slices with the others: change fields,
+// never the elements of a slice.
+func (b Badge) Badge() (openbadges.Badge, error) {
+	d := b.docs
+	if d == nil {
+		d = &docs{}
+	}
+	d.badgeOnce.Do(func() { d.badge, d.badgeErr = decodeStored[openbadges.Badge](b.ID, "badge", b.BadgeJSON) })
+	return *d.badge, d.badgeErr
+}
+
+// Report is the last verification report; see Badge.
+func (b Badge) Report() (openbadges.Report, error) {
+	d := b.docs
+	if d == nil {
+		d = &docs{}
+	}
+	d.reportOnce.Do(func() { d.report, d.reportErr = decodeStored[openbadges.Report](b.ID, "report", b.ReportJSON) })
+	return *d.report, d.reportErr
+}
+
+// Documents is Badge and Report together, and the first error of the two.
+func (b Badge) Documents() (openbadges.Badge, openbadges.Report, error) {
+	ob, err := b.Badge()
+	if err != nil {
+		return ob, openbadges.Report{}, err
+	}
+	rep, err := b.Report()
+	return ob, rep, err
+}
+
+// decodeStored decodes a stored document of badge id, or returns the zero
+// value (never a half-filled one) and why it cannot.
+func decodeStored[T any](id int64, what string, data []byte) (*T, error) {
+	v := new(T)
+	if err := json.Unmarshal(data, v); err != nil {
+		return new(T), fmt.Errorf("store: badge %d: stored %s: %w", id, what, err)
+	}
+	return v, nil
 }
 
 // ItemOutcome names an import item and the code to record with each
@@ -94,8 +164,9 @@ var badgeColumnsNoOriginal = strings.Replace(badgeColumns, "b.original, b.origin
 
 const badgeFrom = `badges b LEFT JOIN images i ON i.hash = b.image_hash`
 
+// scanBadge reads a row of badgeColumns (or badgeColumnsNoOriginal).
 func scanBadge(row interface{ Scan(...any) error }) (Badge, error) {
-	var b Badge
+	b := Badge{docs: &docs{}}
 	var validFrom, issued, verified, created int64
 	var expires, unreachable sql.NullInt64
 	var tags, badgeJSON, report string

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"backpack/openbadges"
 )
 
 // newBadge returns a verified badge whose original is unique to name.
@@ -25,7 +28,7 @@ func newBadge(userID int64, name string) Badge {
 		Name:         name,
 		IssuerName:   "Issuer",
 		IssuedOn:     t0,
-		BadgeJSON:    []byte(`{"normalised":true}`),
+		BadgeJSON:    []byte(`{"name":` + fmt.Sprintf("%q", name) + `,"issuer":{"name":"Issuer"}}`),
 		Status:       StatusVerified,
 		ReportJSON:   []byte(`{"valid":true}`),
 		VerifiedAt:   t0,
@@ -110,8 +113,133 @@ func TestSaveBadgeRoundTrips(t *testing.T) {
 	want.ID = id
 	sum, img := sha256.Sum256(b.Original), sha256.Sum256(b.Image)
 	want.ContentHash, want.ImageHash, want.Image = sum[:], img[:], nil
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Badge{})); diff != "" {
 		t.Fatalf("BadgeByID (-want +got):\n%s", diff)
+	}
+	ob, rep, err := got.Documents()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(openbadges.Badge{Name: "Go Basics", Issuer: openbadges.Issuer{Name: "Issuer"}}, ob); diff != "" {
+		t.Errorf("Badge (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(openbadges.Report{Valid: true}, rep); diff != "" {
+		t.Errorf("Report (-want +got):\n%s", diff)
+	}
+}
+
+// TestUnreadableStoredJSON: a row whose stored badge or report does not
+// decode is still read, with its columns and the bytes as stored; the
+// document that does not decode is the zero value (never half filled)
+// with an error naming the badge, the other one decodes as usual. Every
+// read behaves so.
+func TestUnreadableStoredJSON(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	uid := mustUser(t, db, "a@example.org")
+	col, err := db.CreateCollection(ctx, uid, "C", "", "SLUGSLUGSLUGSLUGSLUGSLUGSL", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.UpdateCollection(ctx, uid, col, "C", "", true, false, "", t0); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, badgeJSON, reportJSON string
+		badgeBad, reportBad         bool
+	}{
+		{name: "readable", badgeJSON: `{"name":"readable"}`, reportJSON: `{"valid":true}`},
+		{name: "badge not JSON", badgeJSON: `{"name":`, reportJSON: `{"valid":true}`, badgeBad: true},
+		{name: "badge of the wrong shape", badgeJSON: `{"name":"half","issuer":"a string"}`, reportJSON: `{"valid":true}`, badgeBad: true},
+		{name: "badge empty", badgeJSON: ``, reportJSON: `{"valid":true}`, badgeBad: true},
+		{name: "report not JSON", badgeJSON: `{"name":"readable"}`, reportJSON: `[1,`, reportBad: true},
+		{name: "report empty", badgeJSON: `{"name":"readable"}`, reportJSON: ``, reportBad: true},
+		{name: "both", badgeJSON: `null x`, reportJSON: `{"checks":{}}`, badgeBad: true, reportBad: true},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id := mustSave(t, db, newBadge(uid, c.name))
+			if _, err := db.w.ExecContext(ctx, `UPDATE badges SET badge_json = ?, report_json = ?, claimed_until = 0, verified_at = ? WHERE id = ?`,
+				c.badgeJSON, c.reportJSON, unix(t0), id); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.AddToCollection(ctx, uid, col, id, t0); err != nil {
+				t.Fatal(err)
+			}
+			slug := fmt.Sprintf("SHARESHARESHARESHARESHARE%d", i)
+			if _, err := db.ShareBadge(ctx, uid, id, slug, t0); err != nil {
+				t.Fatal(err)
+			}
+			reads := map[string]func() (Badge, error){
+				"BadgeByID": func() (Badge, error) { return db.BadgeByID(ctx, uid, id) },
+				"SharedBadge": func() (Badge, error) {
+					b, _, err := db.SharedBadge(ctx, slug)
+					return b, err
+				},
+				"CollectionBadges": func() (Badge, error) {
+					bs, err := db.CollectionBadges(ctx, col)
+					return bs[len(bs)-1], err
+				},
+				"ClaimDue": func() (Badge, error) {
+					bs, err := db.ClaimDue(ctx, t0.Add(time.Hour), t0.Add(time.Minute), 100, time.Minute)
+					if len(bs) != 1 {
+						return Badge{}, fmt.Errorf("%d claimed", len(bs))
+					}
+					return bs[0], err
+				},
+			}
+			for read, get := range reads {
+				b, err := get()
+				if err != nil {
+					t.Fatalf("%s: %v", read, err)
+				}
+				if b.ID != id || b.Name != c.name || string(b.BadgeJSON) != c.badgeJSON || string(b.ReportJSON) != c.reportJSON {
+					t.Errorf("%s: the row is not read as stored: %+v", read, b)
+				}
+				for range 2 { // decoded once, the same answer again
+					ob, badgeErr := b.Badge()
+					rep, reportErr := b.Report()
+					_, _, docsErr := b.Documents()
+					if (badgeErr != nil) != c.badgeBad || (reportErr != nil) != c.reportBad || (docsErr != nil) != (c.badgeBad || c.reportBad) {
+						t.Errorf("%s: Badge error %v, Report error %v, Documents error %v", read, badgeErr, reportErr, docsErr)
+					}
+					wantBadge, wantReport := openbadges.Badge{Name: "readable"}, openbadges.Report{Valid: true}
+					if c.badgeBad {
+						wantBadge = openbadges.Badge{}
+						if !strings.Contains(fmt.Sprint(badgeErr), fmt.Sprintf("badge %d: stored badge", id)) {
+							t.Errorf("%s: the error does not name the badge: %v", read, badgeErr)
+						}
+					}
+					if c.reportBad {
+						wantReport = openbadges.Report{}
+						if !strings.Contains(fmt.Sprint(reportErr), fmt.Sprintf("badge %d: stored report", id)) {
+							t.Errorf("%s: the error does not name the badge: %v", read, reportErr)
+						}
+					}
+					if diff := cmp.Diff(wantBadge, ob); diff != "" {
+						t.Errorf("%s: Badge (-want +got):\n%s", read, diff)
+					}
+					if diff := cmp.Diff(wantReport, rep); diff != "" {
+						t.Errorf("%s: Report (-want +got):\n%s", read, diff)
+					}
+				}
+			}
+			// The export reads the row and its bytes as they are.
+			err := db.Snapshot(ctx, uid, func(s *Snapshot) error {
+				return s.Badges(false, func(b Badge) error {
+					if _, err := b.Badge(); b.ID == id && (string(b.BadgeJSON) != c.badgeJSON || (err != nil) != c.badgeBad) {
+						t.Errorf("Snapshot.Badges: %+v, %v", b, err)
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := db.UpdateVerification(ctx, uid, id, Verification{At: t0.Add(2 * time.Hour)}); err != nil {
+				t.Fatal(err) // releases the claim and leaves it out of the next case's
+			}
+		})
 	}
 }
 
@@ -443,7 +571,7 @@ func TestBadgesBelongToTheirOwner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(before, after); diff != "" {
+	if diff := cmp.Diff(before, after, cmpopts.IgnoreUnexported(Badge{})); diff != "" {
 		t.Errorf("A's badge changed (-before +after):\n%s", diff)
 	}
 	if _, _, err := db.Image(ctx, before.ImageHash); err != nil {

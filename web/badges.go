@@ -152,7 +152,7 @@ func (s *Server) badge(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ob, rep, err := decodeBadge(b)
+	ob, rep, err := b.Documents()
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"backpack/internal/testclock"
+	"backpack/openbadges"
 	"backpack/store"
 )
 
@@ -66,6 +68,91 @@ func benchmarkBackpackPage(b *testing.B, n int) {
 
 func BenchmarkBackpackPage10(b *testing.B)    { benchmarkBackpackPage(b, 10) }
 func BenchmarkBackpackPage10000(b *testing.B) { benchmarkBackpackPage(b, 10000) }
+
+// saveRichBadge stores one verified badge with what a real one carries:
+// a criteria narrative, evidence, alignments, tags, and a report with a
+// dozen checks and the badge in it. It returns the badge's id.
+func saveRichBadge(tb testing.TB, db *store.DB, userID int64) int64 {
+	tb.Helper()
+	t0 := testclock.Date(-1, 0, 0)
+	exp := testclock.Date(2, 0, 0)
+	ob := openbadges.Badge{ID: "https://issuer.example/assertions/1", Name: "Robot Wrangler",
+		Description: strings.Repeat("Wrangles robots of every size with care. ", 8), Image: "https://issuer.example/robot.png",
+		Criteria: openbadges.Criteria{URL: "https://issuer.example/criteria", Narrative: strings.Repeat("- Wrangle *three* robots, [documented](https://example.org).\n", 12)},
+		Issuer:   openbadges.Issuer{ID: "https://issuer.example/issuer", Name: "Test Academy", URL: "https://issuer.example/", Email: "badges@issuer.example"},
+		IssuedOn: t0, Expires: &exp, Recipient: openbadges.Recipient{Type: "email", Identity: "sha256$" + strings.Repeat("ab", 32), Hashed: true, Salt: "pepper"},
+		Tags: []string{"robots", "care", "engineering", "safety"}, BadgeClass: "https://issuer.example/badges/robot"}
+	for i := range 3 {
+		ob.Evidence = append(ob.Evidence, openbadges.Evidence{ID: fmt.Sprintf("https://example.org/evidence/%d", i), Name: "Logbook", Description: "Three robots wrangled.", Narrative: "See the logbook."})
+		ob.Alignments = append(ob.Alignments, openbadges.Alignment{TargetName: "Robotics", TargetURL: "https://framework.example/robotics", TargetDescription: "Robot handling", TargetFramework: "Skills", TargetCode: fmt.Sprint("R", i)})
+	}
+	yes := true
+	rep := openbadges.Report{Valid: true, Spec: "2.0", Format: "hosted", Source: "png", Recipient: openbadges.RecipientResult{Matched: &yes, Identity: "alice@example.org"}, Badge: &ob}
+	for i := range 12 {
+		rep.Checks = append(rep.Checks, openbadges.Check{Name: fmt.Sprint("check-", i), OK: true, Message: "passed, as it should, with a sentence of detail"})
+	}
+	bj, _ := json.Marshal(ob)
+	rj, _ := json.Marshal(rep)
+	id, _, err := db.SaveBadge(context.Background(), store.Badge{UserID: userID, Original: []byte("rich badge"), OriginalType: "json",
+		Spec: "2.0", Format: "hosted", Name: ob.Name, IssuerName: ob.Issuer.Name, Description: ob.Description, Tags: ob.Tags,
+		IssuedOn: t0, Expires: &exp, BadgeJSON: bj, ReportJSON: rj, Status: store.StatusVerified, Recipient: "alice@example.org",
+		Image: []byte("\x89PNG rich"), ImageType: "image/png", VerifiedAt: t0, CreatedAt: t0})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return id
+}
+
+// BenchmarkBadgePage renders the owner's page of one shared badge (the
+// badge, its report, its share options and collections) through the
+// whole router.
+func BenchmarkBadgePage(b *testing.B) {
+	a := newApp(b)
+	alice := a.signUpConfirmed(b, "alice@example.org")
+	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
+	id := saveRichBadge(b, a.db, u.ID)
+	if _, err := a.db.ShareBadge(context.Background(), u.ID, id, rand.Text(), a.clock.now()); err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("http://backpack.test/badges/%d", id), nil)
+	for _, c := range alice.jar.Cookies(base) {
+		req.AddCookie(c)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		a.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d", rec.Code)
+		}
+	}
+}
+
+// BenchmarkPublicBadge renders a shared badge's public page and its JSON
+// twin, with the page cache emptied before each request.
+func BenchmarkPublicBadge(b *testing.B) {
+	a := newApp(b)
+	a.signUpConfirmed(b, "alice@example.org")
+	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
+	sh, err := a.db.ShareBadge(context.Background(), u.ID, saveRichBadge(b, a.db, u.ID), rand.Text(), a.clock.now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tg := range []struct{ name, path string }{{"page", "/b/" + sh.Slug}, {"json", "/b/" + sh.Slug + ".json"}} {
+		b.Run(tg.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "http://backpack.test"+tg.path, nil)
+			b.ReportAllocs()
+			for b.Loop() {
+				a.pages = newPageCache()
+				rec := httptest.NewRecorder()
+				a.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
 
 // publicTarget is one public URL measured against the static file server.
 type publicTarget struct {

@@ -12,12 +12,12 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
 )
 
 // Collections: named, ordered groups of badges, private or shared by link.
+// A shared collection's public page is in public.go.
 
 // collectionStore is what the collection pages need of the store.
 type collectionStore interface {
@@ -32,7 +32,6 @@ type collectionStore interface {
 	MoveInCollection(ctx context.Context, userID, collectionID, badgeID int64, delta int, now time.Time) error
 	RemoveFromCollection(ctx context.Context, userID, collectionID, badgeID int64, now time.Time) error
 	SetCollectionOrder(ctx context.Context, userID, collectionID int64, badgeIDs []int64, now time.Time) error
-	SharedCollection(ctx context.Context, slug string) (store.Collection, error)
 	UpdateCollection(ctx context.Context, userID, id int64, name, description string, shared, indexable bool, newSlug string, now time.Time) error
 }
 
@@ -171,7 +170,7 @@ func statusReason(b store.Badge) string {
 	if b.Status != store.StatusRevoked && b.Status != store.StatusUnverified {
 		return ""
 	}
-	rep, err := storedReport(b)
+	rep, err := b.Report()
 	if err != nil {
 		return ""
 	}
@@ -387,83 +386,4 @@ func (s *Server) deleteCollection(c echo.Context) error {
 	}
 	flash(c, "success", "Deleted the collection "+col.Name+"; its badges stay in your backpack.")
 	return s.redirect(c, s.url(routeCollections))
-}
-
-// publicCollection serves /c/{slug} (and .json) from stored data only.
-func (s *Server) publicCollection(c echo.Context) error {
-	slug, asJSON := strings.CutSuffix(c.Param("slug"), ".json")
-	asJSON = asJSON || strings.HasPrefix(c.Request().Header.Get("Accept"), "application/json")
-	col, badges, err := s.sharedCollection(c.Request().Context(), slug)
-	if err != nil {
-		return err
-	}
-	setOwner(c, col.UserID)
-	h := c.Response().Header()
-	h.Set("Referrer-Policy", "no-referrer")
-	if !col.Indexable {
-		h.Set("X-Robots-Tag", "noindex")
-	}
-	h.Set("Vary", "Accept")
-	checkedID, _ := strconv.ParseInt(c.QueryParam("badge"), 10, 64)
-	checked := checkedNotice(c.QueryParam("checked"))
-	modified, parts := collectionVersion(col, badges)
-	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
-	if revalidate(c, etag(append(parts, slug, asJSON, checkedID, checked)...), modified) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	page := s.link(s.url(routePublicCollection, slug))
-	if asJSON {
-		h.Set("Access-Control-Allow-Origin", "*")
-		items := make([]map[string]any, 0, len(badges))
-		for _, b := range badges {
-			ob, rep, err := decodeBadge(b)
-			if err != nil {
-				return err
-			}
-			ob.Recipient = openbadges.Recipient{} // collections never show the recipient
-			items = append(items, map[string]any{"name": b.Name, "issuer": b.IssuerName, "issuedOn": b.IssuedOn,
-				"expires": b.Expires, "status": statusKey(b.Status), "statusText": publicStatusText(b.Status, rep, false),
-				"verifiedAt": b.VerifiedAt, "image": absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), "badge": ob})
-		}
-		return c.JSON(http.StatusOK, map[string]any{"url": page, "name": col.Name, "description": col.Description, "badges": items})
-	}
-	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
-		DescHTML: renderMarkdown(col.Description), Now: s.now(), Owner: col.OwnerName, Indexable: col.Indexable,
-		VerifyAction: s.url(routePublicCollectionVerify, slug), Description: col.Description,
-		OEmbedURL: s.oembedURL(page)}
-	if len(badges) > 0 {
-		p.ImageURL = absoluteOr(s.link, s.imageURL(badges[0].ImageHash, badges[0].ImageType))
-	}
-	for i, b := range badges {
-		cb := s.collectionBadge(b, i == 0, i == len(badges)-1)
-		if b.ID == checkedID && checked != "" {
-			rep, err := storedReport(b)
-			if err != nil {
-				return err
-			}
-			cb.Checked, cb.Checks = checked, checkViews(publicChecks(rep.Checks, false))
-		}
-		p.Badges = append(p.Badges, cb)
-	}
-	var buf strings.Builder
-	if err := templates.PublicCollectionPage(p).Render(c.Request().Context(), &buf); err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, buf.String())
-}
-
-// publicCollectionFile serves the QR code of a shared collection's link.
-func (s *Server) publicCollectionFile(c echo.Context) error {
-	slug := c.Param("slug")
-	if !plausibleSlug(slug) {
-		return echo.ErrNotFound
-	}
-	if _, err := s.cfg.Store.SharedCollection(c.Request().Context(), slug); err != nil {
-		return err // the badges are not needed for the link's QR code
-	}
-	switch file := c.Param("file"); file {
-	case "qr.svg", "qr.png":
-		return qrResponse(c, s.link(s.url(routePublicCollection, slug)), strings.TrimPrefix(file, "qr."))
-	}
-	return echo.ErrNotFound
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -100,12 +98,11 @@ func (s *Server) displayerOwner(c echo.Context) (store.Displayer, error) {
 
 // displayerHeaders sets what every Displayer API answer carries: open to
 // every origin (without credentials), no referrer, not indexed.
-func displayerHeaders(c echo.Context) http.Header {
+func displayerHeaders(c echo.Context) {
 	h := c.Response().Header()
 	h.Set("Access-Control-Allow-Origin", "*")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex")
-	return h
 }
 
 // displayerMissing answers not found the way Mozilla's API did, or passes
@@ -115,7 +112,13 @@ func displayerMissing(c echo.Context, err error) error {
 		return err
 	}
 	displayerHeaders(c)
-	return c.JSON(http.StatusNotFound, map[string]any{"httpStatus": http.StatusNotFound, "status": "missing"})
+	return c.JSON(http.StatusNotFound, displayerNotFound{HTTPStatus: http.StatusNotFound, Status: "missing"})
+}
+
+// displayerNotFound is Mozilla's answer for anything not found.
+type displayerNotFound struct {
+	HTTPStatus int    `json:"httpStatus"`
+	Status     string `json:"status"`
 }
 
 type displayerGroupsResponse struct {
@@ -216,8 +219,8 @@ func (s *Server) displayerGroup(c echo.Context) error {
 
 // displayerBadge describes one stored badge in Mozilla's shape.
 func (s *Server) displayerBadge(b store.Badge) (displayerBadge, error) {
-	var ob openbadges.Badge
-	if err := json.Unmarshal(b.BadgeJSON, &ob); err != nil {
+	ob, err := b.Badge()
+	if err != nil {
 		return displayerBadge{}, err
 	}
 	img := absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType))
@@ -273,12 +276,10 @@ func origin(u string) string {
 // displayerJSON sends a Displayer API answer, or 304 to a client that has
 // it already.
 func (s *Server) displayerJSON(c echo.Context, tag string, modified time.Time, v any) error {
-	h := displayerHeaders(c)
-	h.Set("Cache-Control", "public, max-age=60, must-revalidate")
-	if revalidate(c, tag, modified) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return c.JSON(http.StatusOK, v)
+	displayerHeaders(c) // before servePublic: a 304 carries them too
+	return servePublic(c, publicAnswer{tag: tag, modified: modified, maxAge: 60, noindex: true}, func() error {
+		return c.JSON(http.StatusOK, v)
+	})
 }
 
 // displayerSettings describes the user's opt-in for the settings page.

@@ -156,8 +156,7 @@ func TestDisplayerAPI(t *testing.T) {
 	for i, b := range group.Badges {
 		bid, _ := strconv.ParseInt(strings.TrimPrefix(order[i], "/badges/"), 10, 64)
 		stored, _ := a.db.BadgeByID(ctx, u.ID, bid)
-		var ob openbadges.Badge
-		json.Unmarshal(stored.BadgeJSON, &ob)
+		ob, _ := stored.Badge()
 		if b.HostedURL == nil || *b.HostedURL != ob.ID || b.Assertion.Verify == nil || b.Assertion.Verify.URL != ob.ID || b.Assertion.Verify.Type != "hosted" {
 			t.Errorf("badge %d: hostedUrl %v, want %s (collection order)", i, b.HostedURL, ob.ID)
 		}

@@ -36,14 +36,17 @@ func (s *Server) registerEmbeds(e *echo.Echo) {
 	e.GET("/embed.js", s.embedLoader).Name = routeEmbedLoader
 }
 
+// embedHeaders lets other sites frame and load the embed; servePublic
+// sets the rest.
 func embedHeaders(c echo.Context) {
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", embedCSP)
 	h.Del("X-Frame-Options")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Cache-Control", "public, max-age=300, must-revalidate")
 	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
 }
+
+// embedMaxAge is how long an embed may be used before it is revalidated.
+const embedMaxAge = 300
 
 // embedTheme reads ?theme=: light, dark, or "" to follow the system.
 func embedTheme(c echo.Context) string {
@@ -64,15 +67,13 @@ func (s *Server) embedBadge(c echo.Context) error {
 	embedHeaders(c)
 	theme := embedTheme(c)
 	modified, parts := badgeVersion(b, sh)
-	if revalidate(c, etag(append(parts, slug, svg, theme, s.frameJS)...), modified) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	if svg {
-		return s.shield(c, b)
-	}
-	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicBadge, slug)), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
-		Badges: []templates.CollectionBadge{s.collectionBadge(b, true, true)}}
-	return s.renderEmbed(c, p)
+	a := publicAnswer{tag: etag(append(parts, slug, svg, theme, s.frameJS)...), modified: modified, maxAge: embedMaxAge}
+	return servePublic(c, a, func() error {
+		if svg {
+			return s.shield(c, b)
+		}
+		return renderPublic(c, templates.EmbedPage(s.embedBadgeView(b, slug, theme)))
+	})
 }
 
 func (s *Server) embedCollection(c echo.Context) error {
@@ -85,22 +86,10 @@ func (s *Server) embedCollection(c echo.Context) error {
 	embedHeaders(c)
 	theme := embedTheme(c)
 	modified, parts := collectionVersion(col, badges)
-	if revalidate(c, etag(append(parts, slug, theme, s.frameJS)...), modified) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicCollection, slug)), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
-	for i, b := range badges {
-		p.Badges = append(p.Badges, s.collectionBadge(b, i == 0, i == len(badges)-1))
-	}
-	return s.renderEmbed(c, p)
-}
-
-func (s *Server) renderEmbed(c echo.Context, p templates.PublicCollection) error {
-	var buf strings.Builder
-	if err := templates.EmbedPage(p).Render(c.Request().Context(), &buf); err != nil {
-		return err
-	}
-	return c.HTML(http.StatusOK, buf.String())
+	a := publicAnswer{tag: etag(append(parts, slug, theme, s.frameJS)...), modified: modified, maxAge: embedMaxAge}
+	return servePublic(c, a, func() error {
+		return renderPublic(c, templates.EmbedPage(s.embedCollectionView(col, badges, slug, theme)))
+	})
 }
 
 // embedLoader serves the loader script at a stable address, for snippets

@@ -30,11 +30,11 @@ func (s *Server) base(c echo.Context, title string) templates.Base {
 	return b
 }
 
-// render writes a page with status. It renders into a buffer first so that
-// a failing template becomes an error page, not half a page with a 200.
+// render writes a page with status, rendered in memory first
+// (renderBytes). Public pages go through renderPublic instead.
 func (s *Server) render(c echo.Context, status int, page templ.Component) error {
-	var buf bytes.Buffer
-	if err := page.Render(c.Request().Context(), &buf); err != nil {
+	body, err := renderBytes(c, page)
+	if err != nil {
 		return err
 	}
 	if err := s.saveCookie(c); err != nil {
@@ -44,7 +44,17 @@ func (s *Server) render(c echo.Context, status int, page templ.Component) error 
 	// Pages can show private data: keep them out of shared caches and the
 	// back-forward cache of a shared computer.
 	h.Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, body)
+}
+
+// renderBytes renders page into memory, so that a failing template
+// becomes an error page, not half a page with a 200.
+func renderBytes(c echo.Context, page templ.Component) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := page.Render(c.Request().Context(), &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // redirect answers a POST with 303 See Other, saving flashes first.

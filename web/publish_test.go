@@ -581,3 +581,58 @@ func TestPublicCollectionIsInjectionSafe(t *testing.T) {
 		t.Fatalf("shown recipient missing: %s", p.text())
 	}
 }
+
+// TestDamagedStoredBadge: a badge whose stored JSON cannot be read (a row
+// damaged outside Backpack) still shows where only its columns are needed
+// (the backpack, cards, embeds, the shield); what shows the badge itself
+// answers 500 and logs it, and a collection card leaves the reason out.
+func TestDamagedStoredBadge(t *testing.T) {
+	a := newApp(t)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	ctx := context.Background()
+	u, _ := a.db.UserByEmail(ctx, "alice@example.org")
+	now := a.clock.now()
+	id, _, err := a.db.SaveBadge(ctx, store.Badge{UserID: u.ID, Original: []byte("damaged"), OriginalType: "json",
+		Name: "Damaged Badge", IssuerName: "Some Issuer", BadgeJSON: []byte(`{"name":`), ReportJSON: []byte(`{"errors":[{"code":"malformed","message":"why"}]}`),
+		Status: store.StatusUnverified, VerifiedAt: now, CreatedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.db.ShareBadge(ctx, u.ID, id, "DAMAGEDDAMAGEDDAMAGEDDAMAG", now); err != nil {
+		t.Fatal(err)
+	}
+	cid, err := a.db.CreateCollection(ctx, u.ID, "C", "", "DAMAGEDCOLLECTIONDAMAGEDCO", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.AddToCollection(ctx, u.ID, cid, id, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.db.UpdateCollection(ctx, u.ID, cid, "C", "", true, false, "", now); err != nil {
+		t.Fatal(err)
+	}
+	v := a.browser(t)
+	for path, want := range map[string]int{
+		"/b/DAMAGEDDAMAGEDDAMAGEDDAMAG":           http.StatusInternalServerError,
+		"/b/DAMAGEDDAMAGEDDAMAGEDDAMAG.json":      http.StatusInternalServerError,
+		"/c/DAMAGEDCOLLECTIONDAMAGEDCO.json":      http.StatusInternalServerError,
+		"/c/DAMAGEDCOLLECTIONDAMAGEDCO":           http.StatusOK,
+		"/embed/b/DAMAGEDDAMAGEDDAMAGEDDAMAG":     http.StatusOK,
+		"/embed/b/DAMAGEDDAMAGEDDAMAGEDDAMAG.svg": http.StatusOK,
+		"/embed/c/DAMAGEDCOLLECTIONDAMAGEDCO":     http.StatusOK,
+	} {
+		if p := v.get(path); p.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, p.StatusCode, want)
+		}
+	}
+	if p := v.get("/c/DAMAGEDCOLLECTIONDAMAGEDCO"); !strings.Contains(p.text(), "Damaged Badge") || !strings.Contains(p.text(), "Could not verify: why") {
+		t.Errorf("collection page: %s", p.text())
+	}
+	if p := alice.get("/badges"); p.StatusCode != http.StatusOK || !strings.Contains(p.text(), "Damaged Badge") {
+		t.Errorf("backpack: %d %s", p.StatusCode, p.text())
+	}
+	wantStatus(t, alice.get(fmt.Sprintf("/badges/%d", id)), http.StatusInternalServerError)
+	if !strings.Contains(a.logs.String(), "stored badge") && !strings.Contains(a.logs.String(), "unexpected end of JSON input") {
+		t.Errorf("not logged: %s", a.logs.String())
+	}
+}

@@ -50,6 +50,7 @@ type Store interface {
 	publicStore
 	sessionStore
 	settingsStore
+	shareStore
 }
 
 var _ Store = (*store.DB)(nil)

@@ -1,0 +1,222 @@
+package web
+
+import (
+	"time"
+
+	"backpack/openbadges"
+	"backpack/openbadges/problem"
+	"backpack/store"
+	"backpack/templates"
+)
+
+// What public pages show: the view models of the pages and embeds, and the
+// JSON twins. Only what the owner chose to share goes in: the recipient
+// appears only when the share says so, and never in a collection.
+
+// publicBadgeView is the page of badge b (its stored badge ob and report
+// rep), shared as sh under slug; checked is the notice after Verify now,
+// or "".
+func (s *Server) publicBadgeView(b store.Badge, ob openbadges.Badge, rep openbadges.Report, sh store.Share, slug, checked string) templates.PublicBadge {
+	page, img := s.link(s.url(routePublicBadge, slug)), s.imageURL(b.ImageHash, b.ImageType)
+	p := templates.PublicBadge{
+		CSS: s.css, Icon: s.icon, URL: page, ImagePath: img, ImageURL: absoluteOr(s.link, img), JSONURL: page + ".json",
+		OEmbedURL: s.oembedURL(page), Indexable: sh.Indexable,
+		Name: ob.Name, Description: ob.Description, CriteriaURL: ob.Criteria.URL, CriteriaHTML: renderMarkdown(ob.Criteria.Narrative),
+		Issuer:   templates.IssuerView{Name: ob.Issuer.Name, URL: ob.Issuer.URL},
+		IssuedOn: ob.IssuedOn, Expires: ob.Expires, Status: statusKey(b.Status), StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient),
+		VerifiedAt: b.VerifiedAt, Now: s.now(), Unreachable: b.UnreachableSince, Owner: sh.OwnerName,
+		VerifyAction: s.url(routePublicBadgeVerify, slug), Checked: checked,
+		Checks: checkViews(publicChecks(rep.Checks, sh.ShowRecipient)),
+	}
+	if sh.ShowRecipient {
+		p.Recipient = recipientText(b, ob)
+	}
+	if publicDownload(b, ob, sh) {
+		p.DownloadURL = s.url(routePublicBadgeFile, slug, bakedName(b))
+	}
+	return p
+}
+
+// publicCollectionView is the page of collection col and its badges,
+// shared under slug; the card of badge checkedID shows its checks with
+// the notice checked after Verify now.
+func (s *Server) publicCollectionView(col store.Collection, badges []store.Badge, slug string, checkedID int64, checked string) (templates.PublicCollection, error) {
+	page := s.link(s.url(routePublicCollection, slug))
+	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
+		DescHTML: renderMarkdown(col.Description), Now: s.now(), Owner: col.OwnerName, Indexable: col.Indexable,
+		VerifyAction: s.url(routePublicCollectionVerify, slug), Description: col.Description,
+		OEmbedURL: s.oembedURL(page)}
+	if len(badges) > 0 {
+		p.ImageURL = absoluteOr(s.link, s.imageURL(badges[0].ImageHash, badges[0].ImageType))
+	}
+	for i, b := range badges {
+		cb := s.collectionBadge(b, i == 0, i == len(badges)-1)
+		if b.ID == checkedID && checked != "" {
+			rep, err := b.Report()
+			if err != nil {
+				return p, err
+			}
+			cb.Checked, cb.Checks = checked, checkViews(publicChecks(rep.Checks, false))
+		}
+		p.Badges = append(p.Badges, cb)
+	}
+	return p, nil
+}
+
+// embedBadgeView is the widget of badge b, shared under slug: a
+// collection of one.
+func (s *Server) embedBadgeView(b store.Badge, slug, theme string) templates.PublicCollection {
+	return templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicBadge, slug)), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
+		Badges: []templates.CollectionBadge{s.collectionBadge(b, true, true)}}
+}
+
+// embedCollectionView is the widget of collection col, shared under slug.
+func (s *Server) embedCollectionView(col store.Collection, badges []store.Badge, slug, theme string) templates.PublicCollection {
+	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicCollection, slug)), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
+	for i, b := range badges {
+		p.Badges = append(p.Badges, s.collectionBadge(b, i == 0, i == len(badges)-1))
+	}
+	return p
+}
+
+// The JSON twins and oEmbed are contracts that other sites read (the
+// golden tests pin them). Their fields are in the sorted order of their
+// keys, the order encoding/json gave the maps they were first built
+// from, so even the bytes stay as they were.
+
+// publicBadgeJSON is the JSON twin of /b/{slug}.
+type publicBadgeJSON struct {
+	Badge            openbadges.Badge   `json:"badge"`  // no recipient unless the owner shows it
+	Checks           []openbadges.Check `json:"checks"` // [] when none
+	Image            string             `json:"image"`  // absolute; "" when the badge has no image
+	Status           string             `json:"status"`
+	StatusText       string             `json:"statusText"`
+	UnreachableSince *time.Time         `json:"unreachableSince"` // null unless the issuer cannot be reached
+	URL              string             `json:"url"`
+	VerifiedAt       time.Time          `json:"verifiedAt"`
+}
+
+// badgeTwin is the JSON twin of badge b (its stored badge ob and report
+// rep), shared as sh under slug.
+func (s *Server) badgeTwin(b store.Badge, ob openbadges.Badge, rep openbadges.Report, sh store.Share, slug string) publicBadgeJSON {
+	if !sh.ShowRecipient {
+		ob.Recipient = openbadges.Recipient{}
+	}
+	return publicBadgeJSON{Badge: ob, Checks: publicChecks(rep.Checks, sh.ShowRecipient),
+		Image: absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), Status: statusKey(b.Status),
+		StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient), UnreachableSince: b.UnreachableSince,
+		URL: s.link(s.url(routePublicBadge, slug)), VerifiedAt: b.VerifiedAt}
+}
+
+// publicCollectionJSON is the JSON twin of /c/{slug}.
+type publicCollectionJSON struct {
+	Badges      []publicCollectionItem `json:"badges"` // in order; [] when none
+	Description string                 `json:"description"`
+	Name        string                 `json:"name"`
+	URL         string                 `json:"url"`
+}
+
+// publicCollectionItem is one badge of a collection's JSON twin.
+type publicCollectionItem struct {
+	Badge      openbadges.Badge `json:"badge"`    // never with a recipient
+	Expires    *time.Time       `json:"expires"`  // null: never
+	Image      string           `json:"image"`    // absolute; "" when none
+	IssuedOn   time.Time        `json:"issuedOn"` // the zero time when unknown
+	Issuer     string           `json:"issuer"`
+	Name       string           `json:"name"`
+	Status     string           `json:"status"`
+	StatusText string           `json:"statusText"`
+	VerifiedAt time.Time        `json:"verifiedAt"`
+}
+
+// collectionTwin is the JSON twin of collection col and its badges, shared
+// under slug. A badge whose stored data cannot be read fails it.
+func (s *Server) collectionTwin(col store.Collection, badges []store.Badge, slug string) (publicCollectionJSON, error) {
+	out := publicCollectionJSON{Badges: make([]publicCollectionItem, 0, len(badges)), Description: col.Description,
+		Name: col.Name, URL: s.link(s.url(routePublicCollection, slug))}
+	for _, b := range badges {
+		ob, rep, err := b.Documents()
+		if err != nil {
+			return publicCollectionJSON{}, err
+		}
+		ob.Recipient = openbadges.Recipient{} // collections never show the recipient
+		out.Badges = append(out.Badges, publicCollectionItem{Badge: ob, Expires: b.Expires,
+			Image: absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), IssuedOn: b.IssuedOn, Issuer: b.IssuerName,
+			Name: b.Name, Status: statusKey(b.Status), StatusText: publicStatusText(b.Status, rep, false), VerifiedAt: b.VerifiedAt})
+	}
+	return out, nil
+}
+
+// oEmbedResponse is the oEmbed answer (a "rich" type) for a public page.
+type oEmbedResponse struct {
+	// AuthorName is a badge's issuer (even unnamed) or a collection's
+	// owner (absent without a display name).
+	AuthorName   *string `json:"author_name,omitempty"`
+	CacheAge     int     `json:"cache_age"` // seconds
+	Height       int     `json:"height"`
+	HTML         string  `json:"html"` // the widget's iframe
+	ProviderName string  `json:"provider_name"`
+	ProviderURL  string  `json:"provider_url"`
+	Title        string  `json:"title"`
+	Type         string  `json:"type"`
+	Version      string  `json:"version"`
+	Width        int     `json:"width"`
+}
+
+// publicStatusText is statusText for viewers: the reason a badge could not
+// be verified names a recipient when it is a recipient mismatch, so that
+// reason is told without it unless the owner shows the recipient.
+func publicStatusText(status store.Status, rep openbadges.Report, showRecipient bool) string {
+	if !showRecipient && len(rep.Errors) > 0 && rep.Errors[0].Code == problem.RecipientMismatch {
+		return "Could not verify: not issued to the person who shares it"
+	}
+	return statusText(status, rep)
+}
+
+// publicChecks hides the recipient check's message (it names the owner's
+// address) unless the owner chose to show the recipient.
+func publicChecks(checks []openbadges.Check, showRecipient bool) []openbadges.Check {
+	out := make([]openbadges.Check, 0, len(checks))
+	for _, c := range checks {
+		if c.Name == openbadges.CheckRecipient && !showRecipient {
+			c.Message = "issued to the person who shares it"
+			if !c.OK {
+				c.Message = "not issued to the person who shares it"
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func absoluteOr(link func(string) string, path string) string {
+	if path == "" {
+		return ""
+	}
+	return link(path)
+}
+
+// bakedName is the file name of a badge's baked image on its public page,
+// or "" when it has no image to bake into.
+func bakedName(b store.Badge) string {
+	switch {
+	case b.OriginalType == "png" || b.OriginalType == "svg":
+		return "badge." + b.OriginalType
+	case b.ImageType == "image/svg+xml":
+		return "badge.svg"
+	case b.ImageType == "image/png":
+		return "badge.png"
+	}
+	return ""
+}
+
+// publicDownload reports whether viewers may download the baked badge. The
+// file carries the assertion, so it is offered only when that names no
+// readable recipient, or the owner chose to show the recipient.
+func publicDownload(b store.Badge, ob openbadges.Badge, sh store.Share) bool {
+	if bakedName(b) == "" {
+		return false
+	}
+	_, readable := openbadges.ReadableRecipient(ob.Recipient)
+	return sh.ShowRecipient || !readable
+}
