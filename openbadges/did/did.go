@@ -2,9 +2,11 @@
 // Open Badges 3.0 credentials name it in a Data Integrity proof
 // (proof.verificationMethod) or a VC-JWT header (kid).
 //
-// Three kinds of id are understood: did:key (decoded locally, no network),
-// did:web (the DID document is fetched over https) and http(s) URLs of a
-// key document or of a controller document such as an issuer Profile.
+// Four kinds of id are understood: did:key and did:jwk (decoded locally,
+// no network), did:web (the DID document is fetched over https) and
+// http(s) URLs of a key document or of a controller document such as an
+// issuer Profile. A VC-JWT kid may also name a bare JWK or a JWK Set
+// entry (see ResolveKID).
 // Everything fetched goes through a Getter, in production the guarded
 // fetch client, so the SSRF rules of package fetch apply to every request.
 //
@@ -48,6 +50,7 @@ const maxIDLen = 2048
 // is authorised for assertionMethod by its controller:
 //
 //   - did:key:X#X is decoded locally; the controller is did:key:X.
+//   - did:jwk:B#0 is decoded locally; the controller is did:jwk:B.
 //   - did:web:host[:path…]#frag is fetched through g from https://host/…,
 //     the document's id must be the DID and the method must be referenced
 //     from (or embedded in) its assertionMethod; the controller is the DID.
@@ -69,6 +72,8 @@ func Resolve(ctx context.Context, g Getter, vmID string) (Key, error) {
 		switch method {
 		case "key":
 			return resolveKey(vmID)
+		case "jwk":
+			return resolveDIDJWK(vmID, false)
 		case "web":
 			if g == nil {
 				return Key{}, problem.New(problem.KeyUnresolved, "no fetcher to resolve did:web")
@@ -85,7 +90,7 @@ func Resolve(ctx context.Context, g Getter, vmID string) (Key, error) {
 		}
 		return resolveURL(ctx, g, vmID)
 	}
-	return Key{}, problem.New(problem.Unsupported, "the verification method is neither a did:key, a did:web nor an http(s) URL")
+	return Key{}, problem.New(problem.Unsupported, "the verification method is neither a did:key, did:jwk, did:web nor an http(s) URL")
 }
 
 // isMethodName reports whether s fits DID method-name syntax (a-z, 0-9),

@@ -25,10 +25,17 @@ func resolveURL(ctx context.Context, g Getter, vmID string) (Key, error) {
 		return Key{}, problem.New(problem.Malformed, "the verification method is not a valid URL")
 	}
 	docURL, _, _ := strings.Cut(vmID, "#")
-	doc, err := fetchDocument(ctx, g, docURL, u.Host)
+	doc, err := fetchDocument(ctx, g, docURL, u.Host, acceptJSON)
 	if err != nil {
 		return Key{}, err
 	}
+	return keyInURLDocument(ctx, g, doc, vmID, docURL, u.Host)
+}
+
+// keyInURLDocument reads the method vmID from doc, fetched from docURL:
+// a key document served at its own id, or a controller document listing
+// the method.
+func keyInURLDocument(ctx context.Context, g Getter, doc map[string]any, vmID, docURL, host string) (Key, error) {
 	docID, _ := doc["id"].(string)
 	if docID == vmID && hasKey(doc) {
 		return keyDocument(ctx, g, doc, vmID)
@@ -36,7 +43,7 @@ func resolveURL(ctx context.Context, g Getter, vmID string) (Key, error) {
 	// A controller document must be served at its own id, or its
 	// methods would count for whatever id it claims.
 	if docID != docURL {
-		return Key{}, problem.New(problem.KeyUnresolved, "the document at %s names another id", u.Host)
+		return Key{}, problem.New(problem.KeyUnresolved, "the document at %s names another id", host)
 	}
 	return keyIn(doc, docID, vmID)
 }
@@ -78,7 +85,7 @@ func confirm(ctx context.Context, g Getter, controller, keyID string) error {
 		if perr != nil || u.Host == "" {
 			return problem.New(problem.KeyUnresolved, "the key document's controller is not a valid URL")
 		}
-		doc, err = fetchDocument(ctx, g, controller, u.Host)
+		doc, err = fetchDocument(ctx, g, controller, u.Host, acceptJSON)
 		if err == nil && doc["id"] != controller {
 			err = problem.New(problem.KeyUnresolved, "the controller document at %s names another id", u.Host)
 		}
@@ -99,8 +106,8 @@ func confirm(ctx context.Context, g Getter, controller, keyID string) error {
 
 // fetchDocument fetches and parses a key or controller document. Issuer
 // Profiles may embed images, hence the general JSON limit.
-func fetchDocument(ctx context.Context, g Getter, rawURL, host string) (map[string]any, error) {
-	resp, err := g.Get(ctx, rawURL, acceptJSON, fetch.JSONLimit)
+func fetchDocument(ctx context.Context, g Getter, rawURL, host, accept string) (map[string]any, error) {
+	resp, err := g.Get(ctx, rawURL, accept, fetch.JSONLimit)
 	if err == nil {
 		err = resp.Err()
 	}
