@@ -174,3 +174,25 @@ func FetchJWKSet(ctx context.Context, g Getter, rawURL string) ([]JWK, error) {
 	}
 	return out, nil
 }
+
+// DIDKeys returns the keys a DID authorises for assertionMethod: the one
+// key of a did:key or did:jwk, or those its did:web document lists.
+func DIDKeys(ctx context.Context, g Getter, did string) ([]Key, error) {
+	switch {
+	case strings.Contains(did, "#"):
+		return nil, problem.New(problem.Malformed, "a DID has no fragment")
+	case strings.HasPrefix(did, "did:key:"), strings.HasPrefix(did, "did:jwk:"):
+		k, err := ResolveKID(ctx, g, did)
+		if err != nil {
+			return nil, err
+		}
+		return []Key{k.Key}, nil
+	case strings.HasPrefix(did, "did:web:") && g != nil:
+		doc, err := webDocument(ctx, g, did)
+		if err != nil {
+			return nil, err
+		}
+		return KeysOf(doc), nil
+	}
+	return nil, problem.New(problem.Unsupported, "this DID method is not supported")
+}

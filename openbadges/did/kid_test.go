@@ -264,3 +264,32 @@ func TestResolveKIDLoopbackIsBlocked(t *testing.T) {
 		t.Errorf("the loopback server got %d requests", n)
 	}
 }
+
+func TestDIDKeys(t *testing.T) {
+	ed := newEd25519(t)
+	mb := encodeMultibase(0xed, ed)
+	const web = "did:web:issuer.example"
+	w := newWeb(t)
+	w.serve(t, "https://issuer.example/.well-known/did.json", object{"id": web,
+		"verificationMethod": []any{multikey(web+"#k1", web, mb), multikey(web+"#k2", web, encodeMultibase(0xed, newEd25519(t)))},
+		"assertionMethod":    []any{"#k1", "#k2"}})
+	for _, tc := range []struct {
+		did  string
+		n    int
+		want string // the first key's id
+	}{
+		{"did:key:" + mb, 1, "did:key:" + mb + "#" + mb},
+		{didJWK(t, okpJWK(ed)), 1, didJWK(t, okpJWK(ed)) + "#0"},
+		{web, 2, web + "#k1"},
+	} {
+		keys, err := DIDKeys(context.Background(), w.session(), tc.did)
+		if err != nil || len(keys) != tc.n || keys[0].ID != tc.want || !ed.Equal(keys[0].Public) {
+			t.Errorf("%s: %+v, %v", tc.did, keys, err)
+		}
+	}
+	for _, bad := range []string{"did:key:" + mb + "#" + mb, "did:example:123"} {
+		if _, err := DIDKeys(context.Background(), w.session(), bad); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
