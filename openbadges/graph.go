@@ -57,8 +57,18 @@ func (r *run) node(ctx context.Context, v any, what string) (Object, error) {
 func quote(s string) string { return "“" + truncate(s, 120) + "”" }
 
 // conclude builds the normalised badge and runs the checks every format
-// shares: dates and recipient.
+// shares: dates and recipient. Without the badge class or the issuer
+// (they could not be fetched) there is no badge to show, but the
+// assertion's own dates and recipient are still checked.
 func (r *run) conclude(as *assertion, bc *badgeClass, ip *issuerProfile) {
+	for _, w := range as.warnings {
+		r.rep.warn(problem.Schema, w)
+	}
+	r.dates(as.issuedOn, as.expires)
+	r.recipient(as.recipient)
+	if bc == nil || ip == nil {
+		return
+	}
 	b := &Badge{
 		ID: as.id, Name: bc.name, Description: bc.description, Image: bc.image,
 		Criteria: bc.criteria, Issuer: ip.Issuer, IssuedOn: as.issuedOn, Expires: as.expires,
@@ -69,11 +79,6 @@ func (r *run) conclude(as *assertion, bc *badgeClass, ip *issuerProfile) {
 		b.Image = as.image
 	}
 	r.rep.Badge = b
-	for _, w := range as.warnings {
-		r.rep.warn(problem.Schema, w)
-	}
-	r.dates(as.issuedOn, as.expires)
-	r.recipient(as.recipient)
 }
 
 func (r *run) dates(issued time.Time, expires *time.Time) {

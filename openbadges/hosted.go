@@ -86,12 +86,12 @@ func (r *run) hosted(ctx context.Context, rawURL string, presented *assertion, f
 		r.rep.fail(CheckSame, problem.New(problem.IDMismatch, "the hosted document is a signed assertion; verify its signed form instead"))
 		return
 	}
+	// From here on every check runs whatever the others found: a badge
+	// class that cannot be fetched still lets the report say that the
+	// assertion expired or names someone else.
 	bc, ip, ok := r.resolve(ctx, as)
-	if !ok {
-		return
-	}
-	if as.version == v20 && !r.scope(as, ip) {
-		return
+	if ok && as.version == v20 {
+		r.scope(as, ip)
 	}
 	r.conclude(as, bc, ip)
 }
@@ -131,44 +131,43 @@ func sameURL(a, b string) bool {
 // scope checks that a hosted 2.0 assertion lives where its issuer allows:
 // under one of verification.startsWith, on one of allowedOrigins, or by
 // default on the issuer id's own origin.
-func (r *run) scope(as *assertion, ip *issuerProfile) bool {
+func (r *run) scope(as *assertion, ip *issuerProfile) {
 	aURL, err := url.Parse(as.id)
 	if err != nil {
 		r.rep.fail(CheckScope, problem.New(problem.Schema, "the assertion id is not a URL"))
-		return false
+		return
 	}
 	if v := ip.verification; v != nil {
 		if starts := strList(v["startsWith"]); len(starts) > 0 {
 			for _, s := range starts {
 				if strings.HasPrefix(as.id, s) {
 					r.rep.pass(CheckScope, "the assertion is under an address the issuer allows")
-					return true
+					return
 				}
 			}
 			r.rep.fail(CheckScope, problem.New(problem.IDMismatch, "the issuer only allows assertions under %s; this one is at %s", truncate(strings.Join(starts, ", "), 200), truncate(as.id, 200)))
-			return false
+			return
 		}
 		if origins := strList(v["allowedOrigins"]); len(origins) > 0 {
 			for _, o := range origins {
 				if strings.EqualFold(o, aURL.Host) {
 					r.rep.pass(CheckScope, "the assertion is hosted on "+aURL.Host+", which the issuer allows")
-					return true
+					return
 				}
 			}
 			r.rep.fail(CheckScope, problem.New(problem.IDMismatch, "the assertion is hosted on %s, which the issuer does not allow", aURL.Host))
-			return false
+			return
 		}
 	}
 	iURL, err := url.Parse(ip.ID)
 	if err != nil || !isHTTPURL(ip.ID) {
 		r.rep.warn(problem.IDMismatch, "the issuer has no web address, so where the assertion is hosted cannot be checked")
 		r.rep.pass(CheckScope, "not checked: the issuer id is not a web address")
-		return true
+		return
 	}
 	if !strings.EqualFold(iURL.Host, aURL.Host) {
 		r.rep.fail(CheckScope, problem.New(problem.IDMismatch, "the assertion is hosted on %s but the issuer is %s", aURL.Host, iURL.Host))
-		return false
+		return
 	}
 	r.rep.pass(CheckScope, "the assertion is hosted on the issuer's own site ("+aURL.Host+")")
-	return true
 }

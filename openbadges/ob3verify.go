@@ -20,7 +20,10 @@ const (
 )
 
 // diCredential verifies an OB 3.0 credential with an embedded Data
-// Integrity proof.
+// Integrity proof. Once the credential can be read, every check runs
+// whatever the others found: a proof that fails still lets the report say
+// that the credential has expired, is revoked or was issued to someone
+// else.
 func (r *run) diCredential(ctx context.Context, o Object) {
 	r.rep.Spec, r.rep.Format = v30, "data-integrity"
 	c, err := readCredential(o)
@@ -29,17 +32,25 @@ func (r *run) diCredential(ctx context.Context, o Object) {
 		return
 	}
 	r.rep.pass(CheckParse, "Open Badges 3.0 credential (Verifiable Credentials "+c.vcVersion+")")
-	res, err := dataintegrity.Verify(ctx, o, r.resolveKey, r.now)
-	if err != nil {
+	// An issuer may sign a credential when it becomes valid, ahead of
+	// now: its proof's creation is judged at validFrom, so that such a
+	// credential is reported not yet valid (by its dates), not forged.
+	proofNow := r.now
+	if c.validFrom.After(proofNow) {
+		proofNow = c.validFrom
+	}
+	res, err := dataintegrity.Verify(ctx, o, r.resolveKey, proofNow)
+	if err == nil {
+		err = bindsIssuer(c.issuer.ID, res.Key.ID, res.Key.Controller)
+		if err != nil {
+			r.rep.fail(CheckKey, err)
+		} else {
+			r.rep.pass(CheckKey, "the signing key belongs to the issuer ("+truncate(c.issuer.ID, 120)+")")
+			r.rep.pass(CheckProof, "signed with "+proofName(res))
+		}
+	} else {
 		r.rep.fail(CheckProof, err)
-		return
 	}
-	if err := bindsIssuer(c.issuer.ID, res.Key.ID, res.Key.Controller); err != nil {
-		r.rep.fail(CheckKey, err)
-		return
-	}
-	r.rep.pass(CheckKey, "the signing key belongs to the issuer ("+truncate(c.issuer.ID, 120)+")")
-	r.rep.pass(CheckProof, "signed with "+proofName(res))
 	r.concludeOB3(ctx, c)
 }
 

@@ -112,20 +112,18 @@ func (r *run) signed(ctx context.Context, token string) {
 		return
 	}
 	r.rep.pass(CheckParse, "signed Open Badges "+as.version+" assertion")
+	// From here on every check runs whatever the others found (the
+	// issuer's keys and revocation list need its profile): a key that
+	// cannot be found still lets the report say that the badge is revoked
+	// or expired.
 	bc, ip, ok := r.resolve(ctx, as)
-	if !ok {
-		return
-	}
-	keys, err := r.signingKeys(ctx, as, ip)
-	if err != nil {
-		r.rep.fail(CheckKey, err)
-		return
-	}
-	if !r.verifySignature(sig, keys) {
-		return
-	}
-	if !r.notRevoked(ctx, as, ip) {
-		return
+	if ok {
+		if keys, err := r.signingKeys(ctx, as, ip); err != nil {
+			r.rep.fail(CheckKey, err)
+		} else {
+			r.verifySignature(sig, keys)
+		}
+		r.notRevoked(ctx, as, ip)
 	}
 	r.conclude(as, bc, ip)
 }
@@ -274,24 +272,23 @@ func parsePublicKey(p string) (any, error) {
 }
 
 // verifySignature checks the JWS with each trusted key.
-func (r *run) verifySignature(sig *jose.JSONWebSignature, keys []signingKey) bool {
+func (r *run) verifySignature(sig *jose.JSONWebSignature, keys []signingKey) {
 	for _, k := range keys {
 		if _, err := sig.Verify(k.key); err == nil {
 			r.rep.pass(CheckSignature, "signed with the issuer's key")
-			return true
+			return
 		}
 	}
 	r.rep.fail(CheckSignature, problem.New(problem.SignatureInvalid, "the signature does not match the issuer's key: the badge was altered or signed by someone else"))
-	return false
 }
 
 // notRevoked checks the issuer's revocation list, if it has one. OB 2.0
 // lists revoked assertion ids (or legacy uids); OB 1.0 lists map uids to
 // reasons.
-func (r *run) notRevoked(ctx context.Context, as *assertion, ip *issuerProfile) bool {
+func (r *run) notRevoked(ctx context.Context, as *assertion, ip *issuerProfile) {
 	if ip.revocationList == "" {
 		r.rep.pass(CheckRevocation, "the issuer publishes no revocation list")
-		return true
+		return
 	}
 	resp, err := r.sess.Get(ctx, ip.revocationList, acceptJSON, fetch.JSONLimit)
 	if err == nil {
@@ -299,26 +296,22 @@ func (r *run) notRevoked(ctx context.Context, as *assertion, ip *issuerProfile) 
 	}
 	if err != nil {
 		r.rep.fail(CheckRevocation, problem.Wrap(err, problem.CodeOf(err), "the revocation list could not be checked: %s", problem.MessageOf(err)))
-		return false
+		return
 	}
 	o, err := decodeObject(resp.Body)
 	if err != nil {
 		r.rep.fail(CheckRevocation, problem.Wrap(err, problem.CodeOf(err), "the revocation list: %s", problem.MessageOf(err)))
-		return false
+		return
 	}
 	entries, isList := o["revokedAssertions"]
 	if !isList {
 		if reason, ok := o[as.uid]; ok && as.uid != "" && as.version != v20 { // 1.0: {uid: reason}
 			s, _ := reason.(string)
 			r.revoked(s)
-			return false
-		}
-		if hasType(o, "RevocationList") || as.version == v20 {
-			r.rep.pass(CheckRevocation, "not on the issuer's revocation list")
-			return true
+			return
 		}
 		r.rep.pass(CheckRevocation, "not on the issuer's revocation list")
-		return true
+		return
 	}
 	for _, e := range list(entries) {
 		var id, uid, reason string
@@ -330,9 +323,8 @@ func (r *run) notRevoked(ctx context.Context, as *assertion, ip *issuerProfile) 
 		}
 		if (id != "" && id == as.id) || (uid != "" && uid == as.uid) {
 			r.revoked(reason)
-			return false
+			return
 		}
 	}
 	r.rep.pass(CheckRevocation, "not on the issuer's revocation list")
-	return true
 }

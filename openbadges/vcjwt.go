@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -21,28 +22,40 @@ import (
 // vcJWTAlgs are the algorithms accepted for VC-JWT.
 var vcJWTAlgs = []jose.SignatureAlgorithm{jose.RS256, jose.RS384, jose.RS512, jose.PS256, jose.ES256, jose.ES384, jose.EdDSA}
 
-// vcJWT verifies an OB 3.0 credential given as a VC-JWT.
+// vcJWT verifies an OB 3.0 credential given as a VC-JWT. Once the token
+// and the credential in it can be read, every check runs whatever the
+// others found: a key that cannot be found, or a signature that does not
+// match, still lets the report say that the credential has expired, is
+// revoked or was issued to someone else (Report explains the order of
+// the errors).
 func (r *run) vcJWT(ctx context.Context, token string) {
 	r.rep.Spec, r.rep.Format = v30, "vc-jwt"
-	c, payload, err := r.checkVCJWT(ctx, token)
-	if err != nil {
+	sig, header, payload, c, ok := r.readVCJWT(token)
+	if !ok {
 		return
 	}
-	if err := r.checkClaims(c, payload); err != nil {
-		r.rep.fail(CheckClaims, err)
-		return
+	if key, how, err := r.jwtKey(ctx, header, c.issuer.ID); err != nil {
+		r.rep.fail(CheckKey, err)
+	} else {
+		r.rep.pass(CheckKey, how)
+		verified, err := sig.Verify(key)
+		if err != nil || !bytes.Equal(verified, mustPayload(token)) {
+			r.rep.fail(CheckSignature, problem.New(problem.SignatureInvalid, "the signature does not match the issuer's key: the credential was altered or signed by someone else"))
+		} else {
+			r.rep.pass(CheckSignature, "signed with the issuer's key ("+str(header, "alg")+")")
+		}
 	}
+	r.checkClaims(c, payload)
 	r.concludeOB3(ctx, c)
 }
 
-// checkVCJWT parses the token, reads the credential, finds the issuer's
-// key and verifies the signature, recording checks. The payload is the
-// verified one.
-func (r *run) checkVCJWT(ctx context.Context, token string) (*credential, Object, error) {
+// readVCJWT parses the token and reads the credential it carries,
+// recording the parse check.
+func (r *run) readVCJWT(token string) (*jose.JSONWebSignature, Object, Object, *credential, bool) {
 	sig, header, payload, err := parseVCJWT(token)
 	if err != nil {
 		r.rep.fail(CheckParse, err)
-		return nil, nil, err
+		return nil, nil, nil, nil, false
 	}
 	credObj := payload
 	vcClaim, hasVC := payload["vc"].(Object)
@@ -52,28 +65,14 @@ func (r *run) checkVCJWT(ctx context.Context, token string) (*credential, Object
 	c, err := readCredential(credObj)
 	if err != nil {
 		r.rep.fail(CheckParse, err)
-		return nil, nil, err
+		return nil, nil, nil, nil, false
 	}
 	if hasVC && c.vcVersion != "1.1" {
-		err := schemaErr("vc", "a vc claim holds a Verifiable Credentials 1.1 credential, but its context is 2.0")
-		r.rep.fail(CheckParse, err)
-		return nil, nil, err
+		r.rep.fail(CheckParse, schemaErr("vc", "a vc claim holds a Verifiable Credentials 1.1 credential, but its context is 2.0"))
+		return nil, nil, nil, nil, false
 	}
 	r.rep.pass(CheckParse, "Open Badges 3.0 credential (Verifiable Credentials "+c.vcVersion+") in a JWT")
-	key, how, err := r.jwtKey(ctx, header, c.issuer.ID)
-	if err != nil {
-		r.rep.fail(CheckKey, err)
-		return nil, nil, err
-	}
-	r.rep.pass(CheckKey, how)
-	verified, err := sig.Verify(key)
-	if err != nil || !bytes.Equal(verified, mustPayload(token)) {
-		err := problem.New(problem.SignatureInvalid, "the signature does not match the issuer's key: the credential was altered or signed by someone else")
-		r.rep.fail(CheckSignature, err)
-		return nil, nil, err
-	}
-	r.rep.pass(CheckSignature, "signed with the issuer's key ("+str(header, "alg")+")")
-	return c, payload, nil
+	return sig, header, payload, c, true
 }
 
 func mustPayload(token string) []byte {
@@ -320,26 +319,34 @@ func sameOrigin(a, b string) bool {
 }
 
 // checkClaims maps the JWT claims onto the credential: iss is the issuer,
-// jti the credential id, sub the subject, nbf and exp its validity.
-func (r *run) checkClaims(c *credential, p Object) error {
+// jti the credential id, sub the subject, nbf and exp its validity. Every
+// claim that does not match is named in one failed check. When nbf or
+// exp disagree with the credential's dates, the stricter of the two is
+// what the validity checks then judge by; an exp sets a validUntil the
+// credential lacks (OB 3.0 §8.2.4.1).
+func (r *run) checkClaims(c *credential, p Object) {
+	var wrong []string
 	if iss := str(p, "iss"); iss != c.issuer.ID {
-		return schemaErr("iss", "%q does not name the credential's issuer", truncate(iss, 120))
+		wrong = append(wrong, fmt.Sprintf("iss %q does not name the credential's issuer", truncate(iss, 120)))
 	}
 	switch jti := str(p, "jti"); {
 	case jti == "":
 		r.rep.warn(problem.Schema, "the token has no jti claim")
 	case jti != c.id:
-		return schemaErr("jti", "does not match the credential id")
+		wrong = append(wrong, "jti does not match the credential id")
 	}
 	switch sub := str(p, "sub"); {
 	case sub == "":
 		r.rep.warn(problem.Schema, "the token has no sub claim")
 	case sub != c.subjectID:
-		return schemaErr("sub", "does not match the credential subject")
+		wrong = append(wrong, "sub does not match the credential subject")
 	}
 	if nbf, ok := numericDate(p["nbf"]); ok {
 		if !nbf.Equal(c.validFrom.Truncate(time.Second)) {
-			return schemaErr("nbf", "does not match validFrom")
+			wrong = append(wrong, "nbf does not match validFrom")
+			if nbf.After(c.validFrom) {
+				c.validFrom = nbf
+			}
 		}
 	} else {
 		r.rep.warn(problem.Schema, "the token has no nbf claim")
@@ -349,11 +356,17 @@ func (r *run) checkClaims(c *credential, p Object) error {
 		case c.validUntil == nil:
 			c.validUntil = &exp
 		case !exp.Equal(c.validUntil.Truncate(time.Second)):
-			return schemaErr("exp", "does not match validUntil")
+			wrong = append(wrong, "exp does not match validUntil")
+			if exp.Before(*c.validUntil) {
+				c.validUntil = &exp
+			}
 		}
 	}
+	if len(wrong) > 0 {
+		r.rep.fail(CheckClaims, problem.New(problem.Schema, "the token's claims do not match the credential: %s", strings.Join(wrong, "; ")))
+		return
+	}
 	r.rep.pass(CheckClaims, "the token's claims match the credential")
-	return nil
 }
 
 func numericDate(v any) (time.Time, bool) {
