@@ -1,6 +1,8 @@
 package openbadges
 
 import (
+	"slices"
+
 	"backpack/openbadges/problem"
 )
 
@@ -10,8 +12,19 @@ type Code = problem.Code
 // Report is the outcome of verifying one badge: the JSON object that
 // `backpack verify --json` prints, a stable contract (fields may be added,
 // none removed or renamed).
+//
+// Every check that can run does, whatever the others found: once the
+// badge can be read, a key that cannot be resolved, a signature that does
+// not match or a document that cannot be fetched does not stop the
+// revocation, validity and recipient checks. Checks lists each check in
+// the order it ran; Errors holds every failure, ordered by precedence, so
+// Errors[0] (and Code) names the most telling one. Expired and Revoked
+// are true whenever such a failure is among them.
 type Report struct {
-	Valid            bool            `json:"valid"`
+	Valid bool `json:"valid"`
+	// Code is the code of Errors[0], the failure that matters most by
+	// precedence; empty when valid.
+	Code             Code            `json:"code,omitempty"`
 	Spec             string          `json:"spec"`   // 0.5 1.0 1.1 2.0 3.0 ("" when not recognised)
 	Format           string          `json:"format"` // hosted signed vc-jwt data-integrity
 	Source           string          `json:"source"` // png svg json jws url
@@ -90,4 +103,51 @@ func (r *Report) fail(name string, err error) {
 
 func (r *Report) warn(code Code, msg string) {
 	r.Warnings = append(r.Warnings, Problem{Code: code, Message: msg})
+}
+
+// precedence orders the error codes from the one that says most about a
+// badge to the one that says least; a report's Errors are sorted by it
+// (failures with the same code keep the order they happened in).
+//
+//   - revoked: the issuer withdrew the badge. That is final whatever else
+//     is wrong, and nothing the earner can do changes it.
+//   - signature-invalid, id-mismatch: shown not to be what the issuer
+//     issued (altered, forged, or not the document the issuer hosts).
+//   - key-unresolved, blocked-address, fetch-failed: the issuer could not
+//     be shown to stand behind it; the last two may pass another time.
+//   - unsupported, too-large, malformed, schema: parts Backpack cannot
+//     read or check, or data that contradicts itself (a JWT claim that
+//     does not match its credential, an expiry before the issue date).
+//   - recipient-mismatch: a badge that may be genuine, issued to someone
+//     else: not the earner's, whatever its dates.
+//   - expired, not-yet-valid: the badge's own validity window. An expired
+//     badge still records an achievement; one not yet valid becomes
+//     valid by itself.
+//
+// The dates and recipient come last because, with an earlier failure,
+// they are read from data nobody vouched for; they are still reported.
+var precedence = []Code{
+	problem.Revoked,
+	problem.SignatureInvalid, problem.IDMismatch,
+	problem.KeyUnresolved, problem.BlockedAddress, problem.FetchFailed,
+	problem.Unsupported, problem.TooLarge, problem.Malformed, problem.Schema,
+	problem.RecipientMismatch,
+	problem.Expired, problem.NotYetValid,
+}
+
+// rankOf is a code's place in precedence; an unknown code goes last.
+func rankOf(c Code) int {
+	if i := slices.Index(precedence, c); i >= 0 {
+		return i
+	}
+	return len(precedence)
+}
+
+// order sorts the errors by precedence and sets Code.
+func (r *Report) order() {
+	slices.SortStableFunc(r.Errors, func(a, b Problem) int { return rankOf(a.Code) - rankOf(b.Code) })
+	r.Code = ""
+	if len(r.Errors) > 0 {
+		r.Code = r.Errors[0].Code
+	}
 }

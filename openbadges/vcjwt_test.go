@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,12 @@ func jwtCredential(issuer string) Object {
 // from it and the given header members.
 func signVCJWT(t testing.TB, c Object, key crypto.Signer, hdr Object) string {
 	t.Helper()
+	return signJWTClaims(t, jwtClaims(c), key, hdr)
+}
+
+// jwtClaims is the JWT payload of a VC-JWT of c (VC 2.0 form): the
+// credential, and the claims taken from it.
+func jwtClaims(c Object) Object {
 	claims := Object{}
 	for k, v := range c {
 		claims[k] = v
@@ -106,6 +113,13 @@ func signVCJWT(t testing.TB, c Object, key crypto.Signer, hdr Object) string {
 		until, _, _ := parseTime(u)
 		claims["exp"] = until.Unix()
 	}
+	return claims
+}
+
+// signJWTClaims signs claims with key (its algorithm follows from the key)
+// and the given header members.
+func signJWTClaims(t testing.TB, claims Object, key crypto.Signer, hdr Object) string {
+	t.Helper()
 	alg := jose.EdDSA
 	switch k := key.Public().(type) {
 	case *ecdsa.PublicKey:
@@ -486,4 +500,82 @@ func TestRealVCJWTs(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealVCJWTHeaderKeyBoundByJWKSet: the 1EdTech validator's baked
+// VC-JWTs carry only a jwk in their header. Alone it proves nothing; once
+// the issuer's site lists that key in its JWK Set, the token verifies, and
+// an entry whose iss names another issuer does not bind it.
+func TestRealVCJWTHeaderKeyBoundByJWKSet(t *testing.T) {
+	for _, tc := range []struct{ file, jwks string }{
+		{"baked/ob3/1edtech-validator-simple-jwt.png", "https://1edtech.edu/.well-known/jwks.json"},
+		{"baked/ob3/1edtech-validator-simple-jwt_v1.svg", "https://example.edu/.well-known/jwks.json"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			input := readFixture(t, tc.file)
+			p, err := unbakeForTest(input)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := jwsHeader(strings.TrimSpace(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			jwk := h["jwk"].(Object)
+			verify := func(set Object) *Report {
+				web := newFixtureWeb(t)
+				if set != nil {
+					web.override[tc.jwks] = mustJSON(t, set)
+				}
+				return (&Verifier{Fetch: web.client, Now: func() time.Time { return realJWTNow }}).Verify(context.Background(), input, nil)
+			}
+			if r := verify(nil); r.Valid || r.Code != "key-unresolved" {
+				t.Fatalf("no JWK Set: %s", dump(r))
+			}
+			if r := verify(Object{"keys": []any{jwk}}); !r.Valid {
+				t.Fatalf("the issuer lists the key: %s", dump(r))
+			}
+			other := Object{"iss": "https://example.org/issuers/9"}
+			for k, v := range jwk {
+				other[k] = v
+			}
+			if r := verify(Object{"keys": []any{other}}); r.Valid || r.Code != "key-unresolved" {
+				t.Fatalf("listed for another issuer: %s", dump(r))
+			}
+		})
+	}
+}
+
+// TestRealVCJWTDatesWithoutKey: with its key unresolved, a real token
+// still gets its dates judged (here before its validFrom of 2010), and
+// the real tokens whose keys resolve report their dates alone.
+func TestRealVCJWTDatesWithoutKey(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		now   time.Time
+		codes []Code
+	}{
+		{"fixtures/baked/ob3/1edtech-validator-simple-jwt.png", testclock.Fixed(2009, time.June, 1), []Code{"key-unresolved", "not-yet-valid"}},
+		{"vcjwt/sphereon-pex-animo-jff2-didjwk.jwt", testclock.Fixed(2023, time.January, 1), []Code{"not-yet-valid"}},
+		{"vcjwt/impierce-unicore-teamwork-didkey.jwt", testclock.Fixed(2300, time.January, 1), []Code{"expired"}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", tc.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := (&Verifier{Fetch: newFixtureWeb(t).client, Now: func() time.Time { return tc.now }}).Verify(context.Background(), b, nil)
+			if r.Valid || !slices.Equal(errorCodes(r), codesOf(tc.codes)) || r.Expired != slices.Contains(tc.codes, "expired") {
+				t.Fatalf("codes %v, want %v\n%s", errorCodes(r), tc.codes, dump(r))
+			}
+		})
+	}
+}
+
+func codesOf(cs []Code) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
 }

@@ -204,10 +204,12 @@ func hostOf(raw string) string {
 	return u.Host
 }
 
-// finish makes the verdict: valid when no error was recorded.
+// finish makes the verdict, valid when no error was recorded, and puts
+// the errors in the order of precedence (see Report).
 func (r *run) finish() {
 	r.rep.Valid = len(r.rep.Errors) == 0 && r.rep.Badge != nil
 	if !r.rep.Valid && len(r.rep.Errors) == 0 {
 		r.rep.fail(CheckParse, problem.New(problem.Malformed, "no badge was found"))
 	}
+	r.rep.order()
 }

@@ -139,6 +139,9 @@ func TestVerifyCommandContract(t *testing.T) {
 	if rep["valid"] != true || rep["spec"] != "2.0" || rep["format"] != "hosted" || rep["source"] != "json" {
 		t.Errorf("report %v", rep)
 	}
+	if _, ok := rep["code"]; ok {
+		t.Errorf("a valid report has a top-level code: %v", rep["code"])
+	}
 	if m := rep["recipient"].(map[string]any)["matched"]; m != true {
 		t.Errorf("recipient.matched = %v", m)
 	}
@@ -166,6 +169,36 @@ func TestVerifyCommandContract(t *testing.T) {
 	out, _, code = runCLI(t, "verify", "--json", "--now", testclock.RFC3339(0, 5, 0), allow, jsonFile)
 	if code != 0 {
 		t.Fatalf("before expiry: exit %d: %s", code, out)
+	}
+	// Expired and issued to someone else: both reported, the most telling
+	// first and as the top-level code, and every check listed.
+	out, _, code = runCLI(t, "verify", "--json", "--recipient", "bob@example.org", "--now", testclock.RFC3339(0, 7, 0), allow, jsonFile)
+	var both struct {
+		Code    string `json:"code"`
+		Expired bool   `json:"expired"`
+		Errors  []struct {
+			Code string `json:"code"`
+		} `json:"errors"`
+		Checks []struct {
+			Name string `json:"name"`
+			OK   bool   `json:"ok"`
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &both); err != nil || code != 1 {
+		t.Fatalf("exit %d, %v: %s", code, err, out)
+	}
+	if both.Code != "recipient-mismatch" || !both.Expired || len(both.Errors) != 2 ||
+		both.Errors[0].Code != "recipient-mismatch" || both.Errors[1].Code != "expired" {
+		t.Errorf("code %q, expired %v, errors %+v", both.Code, both.Expired, both.Errors)
+	}
+	failed := 0
+	for _, c := range both.Checks {
+		if !c.OK {
+			failed++
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d failed checks, want expiry and recipient: %+v", failed, both.Checks)
 	}
 	// Without --allow-host the loopback issuer is refused.
 	out, _, code = runCLI(t, "verify", "--json", jsonFile)
