@@ -54,6 +54,8 @@ var contextURLs = map[string]string{
 	"https://w3id.org/dcc/v1":                                                "dcc-v1.jsonld",
 	"https://www.w3.org/2018/credentials/examples/v1":                        "2018-credentials-examples-v1.jsonld",
 	"https://www.w3.org/ns/credentials/examples/v2":                          "credentials-examples-v2.jsonld",
+	"https://www.w3.org/ns/odrl.jsonld":                                      "odrl.jsonld",
+	"https://w3id.org/citizenship/v4rc1":                                     "citizenship-v4rc1.jsonld",
 }
 
 // Known reports whether a context URL is bundled. The comparison is exact:

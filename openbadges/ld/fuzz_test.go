@@ -21,6 +21,7 @@ func FuzzCanonicalize(f *testing.F) {
 		"ob3-spec/ob3-eddsa-rdfc-2022-test-vector-signed.json",
 		"w3c-vc-di-eddsa/unsigned.json",
 		"w3c-vc-di-eddsa/eddsa-rdfc-2022/proofConfigDataInt.json",
+		"w3c-vc-di-ecdsa/employmentAuth.json",
 	} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
@@ -37,6 +38,9 @@ func FuzzCanonicalize(f *testing.F) {
 		`{"@context":{"@vocab":"https://ex.org/","@language":"en"},"@id":"urn:x","n":{"@value":"x","@direction":"rtl"},"m":{"@reverse":{"p":{"@id":"urn:y"}}}}`,
 		`{"@context":["https://www.w3.org/ns/credentials/v2","https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],"type":["VerifiableCredential","OpenBadgeCredential"],"issuer":{"id":"urn:i","type":"Profile","name":"I"},"credentialSubject":{"type":"AchievementSubject","achievement":{"type":"Achievement","name":"A","criteria":{"narrative":"n"}}},"proof":{"type":"DataIntegrityProof","proofPurpose":"assertionMethod"}}`,
 		`{"@context":["https://www.w3.org/2018/credentials/v1","https://w3id.org/security/suites/ed25519-2020/v1"],"type":"Ed25519Signature2020","proofPurpose":"assertionMethod","created":"2024-01-01T00:00:00Z"}`,
+		`{"@context":["https://www.w3.org/2018/credentials/v1","https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json"],"type":"Ed25519Signature2018","proofPurpose":"assertionMethod","verificationMethod":"did:key:z6Mk#z6Mk","created":"2023-10-02T13:13:57.148Z"}`,
+		`{"@context":["https://www.w3.org/2018/credentials/v1","https://www.w3.org/2018/credentials/examples/v1","https://w3id.org/security/suites/jws-2020/v1"],"type":"JsonWebSignature2020","proofPurpose":"assertionMethod","verificationMethod":"https://example.com/issuer/123#k","created":"2019-12-11T03:50:55Z"}`,
+		`{"@context":["https://www.w3.org/2018/credentials/v1","https://www.w3.org/2018/credentials/examples/v1"],"type":["VerifiableCredential","UniversityDegreeCredential"],"credentialSubject":{"degree":{"type":"BachelorDegree","name":"B"}},"termsOfUse":{"type":"Policy","prohibition":{"assigner":"urn:a","action":"Archival"}}}`,
 	} {
 		f.Add([]byte(s))
 	}

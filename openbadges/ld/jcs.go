@@ -12,25 +12,44 @@ import (
 	"backpack/openbadges/problem"
 )
 
-// canonicalJSON serialises a JSON value with the JSON Canonicalization
-// Scheme (RFC 8785), the lexical form of an rdf:JSON literal: no
-// whitespace, object members sorted by their UTF-16 code units, numbers as
-// ECMAScript prints them, strings with the minimal escapes.
+// JCS returns the JSON Canonicalization Scheme (RFC 8785) serialisation
+// of a JSON value as encoding/json decodes it (map[string]any, []any,
+// string, float64 or json.Number, bool, nil): no whitespace, object
+// members sorted by their UTF-16 code units, numbers as ECMAScript prints
+// them, strings with the minimal escapes. The eddsa-jcs-2022 and
+// ecdsa-jcs-2019 cryptosuites sign it; it is also the lexical form of an
+// rdf:JSON literal.
+//
+// Errors are *problem.Error: Malformed for a value that is not I-JSON (a
+// number that is not a finite IEEE double, a string that is not UTF-8, a
+// type that is not a JSON value), TooLarge for nesting deeper than the
+// bounds of Canonicalize.
+func JCS(v any) ([]byte, error) {
+	return appendJCS(nil, v, 0)
+}
+
+// canonicalJSON is JCS as a string, for rdf:JSON literals.
 func canonicalJSON(v any) (string, error) {
-	b, err := appendJCS(nil, v)
+	b, err := JCS(v)
 	if err != nil {
 		return "", err
 	}
 	return string(b), nil
 }
 
-func appendJCS(b []byte, v any) ([]byte, error) {
+func appendJCS(b []byte, v any, depth int) ([]byte, error) {
+	if depth > maxDepth {
+		return nil, problem.New(problem.TooLarge, "the document is nested more than %d levels deep", maxDepth)
+	}
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case string:
+		if !utf8.ValidString(v) {
+			return nil, problem.New(problem.Malformed, "the document holds a string that is not UTF-8")
+		}
 		return appendJCSString(b, v), nil
 	case float64:
 		if math.IsInf(v, 0) || math.IsNaN(v) {
@@ -50,7 +69,7 @@ func appendJCS(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJCS(b, e); err != nil {
+			if b, err = appendJCS(b, e, depth+1); err != nil {
 				return nil, err
 			}
 		}
@@ -58,6 +77,9 @@ func appendJCS(b []byte, v any) ([]byte, error) {
 	case map[string]any:
 		keys := make([]string, 0, len(v))
 		for k := range v {
+			if !utf8.ValidString(k) {
+				return nil, problem.New(problem.Malformed, "the document holds a member name that is not UTF-8")
+			}
 			keys = append(keys, k)
 		}
 		slices.SortFunc(keys, compareUTF16)
@@ -69,7 +91,7 @@ func appendJCS(b []byte, v any) ([]byte, error) {
 			b = appendJCSString(b, k)
 			b = append(b, ':')
 			var err error
-			if b, err = appendJCS(b, v[k]); err != nil {
+			if b, err = appendJCS(b, v[k], depth+1); err != nil {
 				return nil, err
 			}
 		}

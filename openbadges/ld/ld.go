@@ -19,6 +19,7 @@ package ld
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"maps"
 	"runtime"
@@ -40,6 +41,17 @@ import (
 // At most runtime.NumCPU() canonicalisations run at once; others wait,
 // as long as ctx allows.
 func Canonicalize(ctx context.Context, doc map[string]any) (nquads string, err error) {
+	return CanonicalizeWithHash(ctx, doc, crypto.SHA256)
+}
+
+// CanonicalizeWithHash is Canonicalize with the hash function RDFC-1.0
+// uses to label blank nodes: crypto.SHA256 (the default, as Canonicalize)
+// or crypto.SHA384, which ecdsa-rdfc-2019 requires with P-384 keys. Only
+// blank node labels, and so the order of lines, depend on it.
+func CanonicalizeWithHash(ctx context.Context, doc map[string]any, h crypto.Hash) (nquads string, err error) {
+	if h != crypto.SHA256 && h != crypto.SHA384 {
+		return "", problem.New(problem.Unsupported, "RDFC-1.0 with %s is not supported", h)
+	}
 	defer func() {
 		if r := recover(); r != nil { // json-gold panics on some invalid input
 			nquads, err = "", problem.New(problem.Malformed, "the document could not be processed as JSON-LD")
@@ -70,7 +82,7 @@ func Canonicalize(ctx context.Context, doc map[string]any) (nquads string, err e
 	if err := ctx.Err(); err != nil {
 		return "", interrupted(err)
 	}
-	return canonicalise(ctx, ds)
+	return canonicalise(ctx, ds, h)
 }
 
 // expand expands doc with json-gold in safe mode, substituting a cached

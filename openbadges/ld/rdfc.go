@@ -2,7 +2,9 @@ package ld
 
 import (
 	"context"
-	"crypto/sha256"
+	"crypto"
+	_ "crypto/sha256" // RDFC-1.0's default hash
+	_ "crypto/sha512" // SHA-384, for ecdsa-rdfc-2019 with P-384
 	"encoding/hex"
 	"hash"
 	"slices"
@@ -29,14 +31,16 @@ const (
 
 // canonicalise returns the RDFC-1.0 canonical N-Quads of ds (W3C RDF
 // Dataset Canonicalization, the algorithm formerly called URDNA2015, with
-// SHA-256): blank nodes relabelled _:c14n0, _:c14n1, … and lines sorted.
-func canonicalise(ctx context.Context, ds *dataset) (string, error) {
+// the hash function h, SHA-256 by default): blank nodes relabelled
+// _:c14n0, _:c14n1, … and lines sorted.
+func canonicalise(ctx context.Context, ds *dataset, h crypto.Hash) (string, error) {
 	c := &canon{
 		ctx:   ctx,
 		quads: ds.quads,
 		nodes: make([]blankInfo, ds.blanks),
 		canon: newIssuer(ds.blanks),
-		md:    sha256.New(),
+		hash:  h,
+		md:    h.New(),
 	}
 	return c.run()
 }
@@ -52,6 +56,7 @@ type canon struct {
 	quads        []quad
 	nodes        []blankInfo
 	canon        *issuer // the canonical issuer, _:c14n
+	hash         crypto.Hash
 	md           hash.Hash
 	buf          []byte
 	deepLeft     int // remaining Hash N-Degree Quads calls
@@ -221,7 +226,7 @@ func (c *canon) hashNDegree(id int, is *issuer) (string, *issuer, error) {
 
 	// Steps 4-5: for each group, the lexicographically least path over
 	// all permutations.
-	md := sha256.New()
+	md := c.hash.New()
 	for _, h := range hashes {
 		md.Write([]byte(h))
 		var chosenPath string
@@ -293,7 +298,7 @@ func (c *canon) tryPath(perm []int, is *issuer, chosenPath string) (string, *iss
 }
 
 func (c *canon) sum() string {
-	var h [sha256.Size]byte
+	var h [64]byte
 	return hex.EncodeToString(c.md.Sum(h[:0]))
 }
 

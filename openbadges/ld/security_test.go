@@ -2,6 +2,7 @@ package ld
 
 import (
 	"context"
+	"crypto"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -267,6 +268,7 @@ func canonWork(t *testing.T, doc map[string]any) (*canon, error) {
 		quads: ds.quads,
 		nodes: make([]blankInfo, ds.blanks),
 		canon: newIssuer(ds.blanks),
+		hash:  crypto.SHA256,
 		md:    sha256.New(),
 	}
 	_, err = c.run()
