@@ -1,21 +1,29 @@
-// Package dataintegrity verifies the Data Integrity proofs embedded in
-// Verifiable Credentials, as Open Badges 3.0 uses them: DataIntegrityProof
-// with the cryptosuites eddsa-rdfc-2022 (and its former name eddsa-2022)
-// and ecdsa-rdfc-2019 on P-256, and the older Ed25519Signature2020.
+// Package dataintegrity verifies the proofs embedded in Verifiable
+// Credentials, as Open Badges 3.0 issuers make them:
 //
-// All of them sign the same data: the SHA-256 hash of the canonical
-// N-Quads (RDFC-1.0, package ld) of the proof options, followed by the
-// hash of the canonical N-Quads of the credential without its proof.
+//   - DataIntegrityProof with the cryptosuites eddsa-rdfc-2022 (and its
+//     draft name eddsa-2022), eddsa-jcs-2022, and ecdsa-rdfc-2019 and
+//     ecdsa-jcs-2019 on P-256 or P-384 (W3C VC DI EdDSA and ECDSA);
+//   - Ed25519Signature2020 (W3C VC DI EdDSA, legacy);
+//   - Ed25519Signature2018 and JsonWebSignature2020 (w3c-ccg Linked Data
+//     Signatures suites, which JFF PlugFest, Sphereon and older Digital
+//     Credentials Consortium issuers use): a detached JWS with the
+//     unencoded payload option (RFC 7797); JsonWebSignature2020 with
+//     EdDSA, ES256, ES384 or PS256, not ES256K (secp256k1).
+//
+// All of them sign the same kind of data: the hash of the canonical proof
+// options, followed by the hash of the canonical credential without its
+// proofs. The canonical form is RDFC-1.0 N-Quads (package ld, contexts
+// bundled, never fetched) or, for the JCS cryptosuites, RFC 8785 JSON
+// (ld.JCS); the hash is SHA-256, or SHA-384 with P-384 keys.
 package dataintegrity
 
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
 	"maps"
 	"time"
 
-	"backpack/openbadges/ld"
 	"backpack/openbadges/problem"
 )
 
@@ -23,7 +31,7 @@ import (
 type Key struct {
 	ID         string           // the verification method id
 	Controller string           // who controls it (must later equal the issuer id: the caller checks)
-	Public     crypto.PublicKey // ed25519.PublicKey or *ecdsa.PublicKey (P-256)
+	Public     crypto.PublicKey // ed25519.PublicKey, *ecdsa.PublicKey (P-256, P-384) or *rsa.PublicKey
 }
 
 // Resolver resolves a verification method to its key. Its errors are
@@ -112,30 +120,12 @@ func rank(err error) int {
 }
 
 // verification holds what the proofs of one credential share: the
-// credential without its proofs, and the hash of its canonical form,
+// credential without its proofs, and the hashes of its canonical form,
 // computed once.
 type verification struct {
 	ctx       context.Context
 	resolve   Resolver
 	now       time.Time
 	unsecured map[string]any
-	docHash   []byte
-	docErr    error
-}
-
-// documentHash returns SHA-256 of the canonical unsecured credential.
-func (v *verification) documentHash() ([]byte, error) {
-	if v.docHash == nil && v.docErr == nil {
-		v.docHash, v.docErr = hashCanonical(v.ctx, v.unsecured)
-	}
-	return v.docHash, v.docErr
-}
-
-func hashCanonical(ctx context.Context, doc map[string]any) ([]byte, error) {
-	nq, err := ld.Canonicalize(ctx, doc)
-	if err != nil {
-		return nil, err
-	}
-	h := sha256.Sum256([]byte(nq))
-	return h[:], nil
+	docHashes map[crypto.Hash]hashResult
 }

@@ -15,40 +15,18 @@ import (
 
 	"github.com/mr-tron/base58"
 
+	"backpack/openbadges/did"
 	"backpack/openbadges/problem"
 )
 
 // Test-only key resolution. The real DID resolver is package did; these
 // are just enough to verify the fixtures offline.
 
-// multikey decodes a multibase public key: base58btc ("z") of a multicodec
-// prefix and the key, 0xed 0x01 for Ed25519 (z6Mk…), 0x80 0x24 for a
-// compressed P-256 point (zDn…).
+// multikey decodes a multibase public key (Ed25519 z6Mk…, P-256 zDn…,
+// P-384 z82…) with package did.
 func multikey(s string) (crypto.PublicKey, bool) {
-	if !strings.HasPrefix(s, "z") {
-		return nil, false
-	}
-	b, err := base58.Decode(s[1:])
-	if err != nil || len(b) < 2 {
-		return nil, false
-	}
-	switch {
-	case b[0] == 0xed && b[1] == 0x01 && len(b) == 2+ed25519.PublicKeySize:
-		return ed25519.PublicKey(b[2:]), true
-	case b[0] == 0x80 && b[1] == 0x24 && len(b) == 2+33:
-		x, y := elliptic.UnmarshalCompressed(elliptic.P256(), b[2:])
-		if x == nil {
-			return nil, false
-		}
-		// 0x04 || x || y, which ParseUncompressedPublicKey checks is on the curve.
-		point := append([]byte{4}, x.FillBytes(make([]byte, 32))...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(point, y.FillBytes(make([]byte, 32))...))
-		if err != nil {
-			return nil, false
-		}
-		return pub, true
-	}
-	return nil, false
+	pub, err := did.PublicKeyFromMultibase(s)
+	return pub, err == nil
 }
 
 func unresolved(vm string) error {

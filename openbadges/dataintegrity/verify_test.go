@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
@@ -162,8 +161,8 @@ func TestAddedProperty(t *testing.T) {
 func TestUnsupportedProofs(t *testing.T) {
 	k := newIssuerKey(t)
 	signed := k.sign(t, credential())
-	_, err := Verify(context.Background(), editProof(signed, func(p map[string]any) { p["cryptosuite"] = "eddsa-jcs-2022" }), k.resolve, testNow)
-	wantCode(t, err, problem.Unsupported, `cryptosuite "eddsa-jcs-2022"`)
+	_, err := Verify(context.Background(), editProof(signed, func(p map[string]any) { p["cryptosuite"] = "bbs-2023" }), k.resolve, testNow)
+	wantCode(t, err, problem.Unsupported, `cryptosuite "bbs-2023"`)
 	_, err = Verify(context.Background(), editProof(signed, func(p map[string]any) { p["type"] = "RsaSignature2018" }), k.resolve, testNow)
 	wantCode(t, err, problem.Unsupported, `proof type "RsaSignature2018"`)
 	if k.hits.Load() != 0 {
@@ -327,24 +326,16 @@ func TestSignRejectsBadKey(t *testing.T) {
 // SHA-256, r‖s in proofValue.
 func TestECDSAP256(t *testing.T) {
 	priv, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	proof := map[string]any{
-		"type": DataIntegrityProof, "cryptosuite": EcdsaRdfc2019, "created": signedAt.Format(time.RFC3339),
-		"verificationMethod": vmID, "proofPurpose": "assertionMethod",
-	}
-	doc := credential()
-	v := &verification{ctx: context.Background(), unsecured: doc}
-	data, err := v.hashData(proof)
+	signed, err := SignWith(context.Background(), credential(), priv, SignOptions{
+		Suite: SuiteEcdsaRdfc2019, VerificationMethod: vmID, Created: signedAt,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest := sha256.Sum256(data)
-	r, s, _ := ecdsa.Sign(rand.Reader, priv, digest[:])
-	sig := make([]byte, 64)
-	r.FillBytes(sig[:32])
-	s.FillBytes(sig[32:])
-	proof["proofValue"] = "z" + base58.Encode(sig)
-	signed := credential()
-	signed["proof"] = proof
+	sig, _ := base58.Decode(proofOf(signed)["proofValue"].(string)[1:])
+	if len(sig) != 64 {
+		t.Fatalf("%d-byte signature", len(sig))
+	}
 	resolve := func(context.Context, string) (Key, error) { return Key{ID: vmID, Public: &priv.PublicKey}, nil }
 	res := verify(t, signed, resolve, testNow)
 	if res.Cryptosuite != EcdsaRdfc2019 {
