@@ -20,8 +20,9 @@ import (
 // DID) and has no assertionMethod at all counts all its verificationMethod
 // entries, as issuer Profiles commonly list their keys only there. A
 // method whose controller is not the document, whose type is not
-// Multikey, Ed25519VerificationKey2020, JsonWebKey2020 or JsonWebKey, or
-// whose key cannot be read is left out; so is a document without an id.
+// Multikey, Ed25519VerificationKey2020, JsonWebKey2020, JsonWebKey or
+// Ed25519VerificationKey2018 (with publicKeyBase58, as Ed25519Signature2018
+// issuers publish keys), or whose key cannot be read is left out; so is a document without an id.
 // Every returned Key has the document id as Controller and an absolute ID.
 func KeysOf(doc map[string]any) []Key {
 	docID, _ := doc["id"].(string)
@@ -118,13 +119,17 @@ func checkController(vm map[string]any, docID string) error {
 func methodKey(vm map[string]any) (crypto.PublicKey, error) {
 	mb, hasMB := vm["publicKeyMultibase"]
 	jwk, hasJWK := vm["publicKeyJwk"]
+	b58, hasB58 := vm["publicKeyBase58"]
 	var (
 		pub crypto.PublicKey
 		err error
 	)
 	switch {
-	case hasMB && hasJWK:
+	case hasMB && hasJWK || hasB58 && (hasMB || hasJWK):
 		return nil, problem.New(problem.KeyUnresolved, "the verification method carries two keys")
+	case hasB58 && hasType(vm, "Ed25519VerificationKey2018"):
+		s, _ := b58.(string)
+		pub, err = ed25519FromBase58(s)
 	case hasMB && hasType(vm, "Multikey", "Ed25519VerificationKey2020"):
 		s, _ := mb.(string)
 		pub, err = PublicKeyFromMultibase(s)

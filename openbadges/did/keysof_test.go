@@ -5,6 +5,8 @@ import (
 	"os"
 	"slices"
 	"testing"
+
+	"github.com/mr-tron/base58"
 )
 
 func ids(keys []Key) []string {
@@ -73,6 +75,19 @@ func TestKeysOf(t *testing.T) {
 					multikey(issuerURL+"#key-1", issuerURL, mb2), // duplicate id
 				}},
 			want: []string{issuerURL + "#key-1", issuerURL + "#key-2"},
+		},
+		{
+			name: "Ed25519VerificationKey2018 with publicKeyBase58",
+			doc: object{"id": did,
+				"verificationMethod": []any{
+					object{"id": did + "#k2018", "type": "Ed25519VerificationKey2018", "controller": did, "publicKeyBase58": base58.Encode(newEd25519(t))},
+					object{"id": did + "#two", "type": "Ed25519VerificationKey2018", "controller": did, "publicKeyBase58": base58.Encode(newEd25519(t)), "publicKeyMultibase": mb1},
+					object{"id": did + "#short", "type": "Ed25519VerificationKey2018", "controller": did, "publicKeyBase58": base58.Encode(make([]byte, 31))},
+					object{"id": did + "#number", "type": "Ed25519VerificationKey2018", "controller": did, "publicKeyBase58": 7},
+					object{"id": did + "#2020", "type": "Ed25519VerificationKey2020", "controller": did, "publicKeyBase58": base58.Encode(newEd25519(t))},
+				},
+				"assertionMethod": []any{"#k2018", "#two", "#short", "#number", "#2020"}},
+			want: []string{did + "#k2018"},
 		},
 		{
 			name: "issuer Profile with assertionMethod",

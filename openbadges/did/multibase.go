@@ -62,6 +62,20 @@ func PublicKeyFromMultibase(s string) (crypto.PublicKey, error) {
 	return nil, problem.New(problem.Unsupported, "the multicodec key type 0x%x is not supported", code)
 }
 
+// ed25519FromBase58 reads the publicKeyBase58 of an
+// Ed25519VerificationKey2018: the 32 bytes of the key in base58btc,
+// without multibase prefix or multicodec.
+func ed25519FromBase58(s string) (ed25519.PublicKey, error) {
+	if s == "" || len(s) > 64 {
+		return nil, problem.New(problem.Malformed, "the publicKeyBase58 is not a base58 Ed25519 key")
+	}
+	raw, err := base58.Decode(s)
+	if err != nil || len(raw) != ed25519.PublicKeySize {
+		return nil, problem.New(problem.Malformed, "the publicKeyBase58 is not a base58 Ed25519 key")
+	}
+	return ed25519.PublicKey(raw), nil
+}
+
 // compressedPoint reads a SEC 1 compressed point and checks it is on the
 // curve.
 func compressedPoint(curve elliptic.Curve, b []byte) (*ecdsa.PublicKey, error) {
