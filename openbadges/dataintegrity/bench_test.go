@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"backpack/openbadges/ld"
@@ -85,5 +87,68 @@ func BenchmarkCanonicalize(b *testing.B) {
 		if _, err := ld.Canonicalize(context.Background(), doc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVerifySuite verifies the same OB credential (the fuller one
+// of BenchmarkVerifyLargerCredential) signed by the test with each suite
+// and key type, eddsa-rdfc-2022 first as the baseline for ratios. The
+// Data Integrity cryptosuites sign it under the VC 2.0 context, the
+// older proof types under VC 1.1 (and their own context), as their
+// issuers do.
+func BenchmarkVerifySuite(b *testing.B) {
+	for _, tc := range []struct {
+		suite Suite
+		key   keyType
+	}{
+		{SuiteEddsaRdfc2022, ed25519Key},
+		{SuiteEddsaJcs2022, ed25519Key},
+		{SuiteEcdsaRdfc2019, p256Key},
+		{SuiteEcdsaRdfc2019, p384Key},
+		{SuiteEcdsaJcs2019, p256Key},
+		{SuiteEcdsaJcs2019, p384Key},
+		{SuiteEd25519Signature2020, ed25519Key},
+		{SuiteEd25519Signature2018, ed25519Key},
+		{SuiteJsonWebSignature2020, ed25519Key},
+		{SuiteJsonWebSignature2020, p256Key},
+		{SuiteJsonWebSignature2020, p384Key},
+		{SuiteJsonWebSignature2020, rsaKey},
+	} {
+		k := newKey(b, tc.key)
+		signed := signWith(b, credentialFor(tc.suite), k, SignOptions{Suite: tc.suite})
+		resolve := resolverFor(k)
+		name := tc.suite.String() + "/" + jwsAlg(tc.key)
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Verify(context.Background(), signed, resolve, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkVerifyW3CVector verifies the W3C test vector of each suite
+// (the same small alumni credential for the DI cryptosuites), beside
+// the eddsa-rdfc-2022 one.
+func BenchmarkVerifyW3CVector(b *testing.B) {
+	for _, file := range []string{
+		"w3c/eddsa-rdfc-2022/signedDataInt.json",
+		"w3c/eddsa-jcs-2022/signedJCS.json",
+		"w3c-ecdsa/ecdsa-rdfc-2019-p256/signedECDSAP256.json",
+		"w3c-ecdsa/ecdsa-rdfc-2019-p384/signedECDSAP384.json",
+		"w3c-ecdsa/ecdsa-jcs-2019-p256/signedJCSECDSAP256.json",
+		"w3c-ecdsa/ecdsa-jcs-2019-p384/signedJCSECDSAP384.json",
+	} {
+		doc := readJSON(b, file)
+		b.Run(strings.TrimSuffix(filepath.Base(file), ".json"), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Verify(context.Background(), doc, didKey, vectorsNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
