@@ -174,7 +174,6 @@ func proofOptions(p map[string]any, info suiteInfo) map[string]any {
 func (v *verification) hashData(p map[string]any, info suiteInfo, h crypto.Hash) ([]byte, error) {
 	options := proofOptions(p, info)
 	var proofHash, docHash []byte
-	var err error
 	switch info.canon {
 	case rdfc:
 		if c, ok := v.unsecured["@context"]; ok {
@@ -189,6 +188,15 @@ func (v *verification) hashData(p map[string]any, info suiteInfo, h crypto.Hash)
 			return nil, err
 		}
 	case jcs:
+		// Not processed as JSON-LD, but held to the same bounds and
+		// known contexts as the RDFC suites (VC Data Integrity, "Context
+		// Validation").
+		if err := ld.Check(v.unsecured); err != nil {
+			return nil, err
+		}
+		if err := ld.Check(options); err != nil {
+			return nil, err
+		}
 		doc := v.unsecured
 		if c, ok := options["@context"]; ok {
 			if !startsWith(v.unsecured["@context"], c) {
@@ -208,7 +216,7 @@ func (v *verification) hashData(p map[string]any, info suiteInfo, h crypto.Hash)
 		}
 		docHash = sum(h, canonDoc)
 	}
-	return append(proofHash, docHash...), err
+	return append(proofHash, docHash...), nil
 }
 
 // documentHash returns the hash of the canonical (RDFC-1.0) unsecured

@@ -304,9 +304,23 @@ func TestJCSContexts(t *testing.T) {
 				wantCode(t, err, problem.SignatureInvalid, "not the beginning of the credential's @context")
 			}
 
+			// Though JCS does not process JSON-LD, a context that is not
+			// bundled is refused, as with the RDFC suites, before the key
+			// is resolved.
+			unknown := cloneWith(signed, "@context", []any{vc2, ob3, "https://evil.example/context.json"})
+			hits := 0
+			_, err := Verify(context.Background(), unknown, func(ctx context.Context, vm string) (Key, error) {
+				hits++
+				return resolverFor(k)(ctx, vm)
+			}, testNow)
+			wantCode(t, err, problem.Unsupported, "contexts are never fetched")
+			if hits != 0 {
+				t.Errorf("%d key resolutions", hits)
+			}
+
 			// Without @context in the proof, the credential is hashed as it is.
 			bare := editProof(signed, func(p map[string]any) { delete(p, "@context") })
-			_, err := Verify(context.Background(), bare, resolverFor(k), testNow)
+			_, err = Verify(context.Background(), bare, resolverFor(k), testNow)
 			wantCode(t, err, problem.SignatureInvalid, "does not match")
 		})
 	}

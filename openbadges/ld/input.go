@@ -21,6 +21,15 @@ const (
 	maxDepth         = 64        // nesting of JSON objects and arrays
 )
 
+// Check makes the checks Canonicalize makes before any JSON-LD
+// processing, without canonicalising: the document is made of JSON
+// values, within MaxDocumentBytes, MaxObjects, MaxLocalTerms and the
+// nesting bound, and every context it names is bundled and free of
+// @import. The JCS cryptosuites, which sign JSON rather than RDF, use it
+// so that what they accept is as bounded, and names only contexts as
+// known, as what the RDFC suites accept. Errors are those of Canonicalize.
+func Check(doc map[string]any) error { return scan(doc) }
+
 // scan checks a document before any JSON-LD processing: that it is made of
 // JSON values, that it is within the bounds above (its JSON encoding, its
 // objects, the terms of its own contexts, its nesting), and that every
