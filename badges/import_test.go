@@ -217,3 +217,17 @@ func TestIssuerLogoIsFetchedOnceADay(t *testing.T) {
 		t.Fatalf("a day later the logo was fetched %d times in all, want 2 (it may have changed)", n)
 	}
 }
+
+func TestVerificationOfARevocationIsNewsEvenWithAFetchFailure(t *testing.T) {
+	b := store.Badge{Name: "Robot Wrangler", Status: store.StatusVerified}
+	now := testclock.Now()
+	rep := &openbadges.Report{Revoked: true, Badge: &openbadges.Badge{Name: "Robot Wrangler"},
+		Errors: []openbadges.Problem{{Code: problem.Revoked}, {Code: problem.FetchFailed}}}
+	if v := VerificationOf(rep, b, now); !v.Reachable || v.Status != store.StatusRevoked {
+		t.Fatalf("revoked with a fetch failure beside it: %+v", v)
+	}
+	rep = &openbadges.Report{Badge: &openbadges.Badge{Name: "Robot Wrangler"}, Errors: []openbadges.Problem{{Code: problem.FetchFailed}}}
+	if v := VerificationOf(rep, b, now); v.Reachable {
+		t.Fatalf("an unreachable issuer changed the result: %+v", v)
+	}
+}

@@ -30,8 +30,10 @@ func (s *Service) Check(ctx context.Context, b store.Badge) (store.Verification,
 func VerificationOf(rep *openbadges.Report, b store.Badge, now time.Time) store.Verification {
 	v := store.Verification{At: now, Reachable: true, BadgeJSON: b.BadgeJSON, Name: b.Name, IssuerName: b.IssuerName,
 		Description: b.Description, Tags: b.Tags, IssuedOn: b.IssuedOn, Expires: b.Expires}
+	// A revocation is news whatever else could not be fetched; otherwise an
+	// issuer that could not be reached tells nothing new.
 	for _, e := range rep.Errors {
-		if e.Code == problem.FetchFailed {
+		if e.Code == problem.FetchFailed && !rep.Revoked {
 			v.Reachable = false
 			return v
 		}
