@@ -87,6 +87,7 @@ func (r *run) concludeOB3(ctx context.Context, c *credential) {
 	for _, w := range c.warnings {
 		r.rep.warn(problem.Schema, w)
 	}
+	r.schemaChecks(c)
 	if c.status != nil {
 		results, err := status.Check(ctx, r.sess, c.status, c.id, c.issuer.ID, r.now, r.verifyStatusList)
 		r.statusResults(results, err)
