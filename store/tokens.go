@@ -28,14 +28,21 @@ type Token struct {
 	ExpiresAt  time.Time
 }
 
-// CreateToken records a token.
+// CreateToken records a token. (QueueMail records the token of a mailed
+// link with its mail.)
 func (db *DB) CreateToken(ctx context.Context, t Token) error {
-	_, err := db.exec(ctx, `INSERT INTO tokens (hash, kind, user_id, identity_id, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, string(t.Kind), t.UserID, t.IdentityID, unix(t.CreatedAt), unix(t.ExpiresAt))
-	if err != nil {
+	if err := insertToken(ctx, db.w, t); err != nil {
 		return fmt.Errorf("store: CreateToken: %w", err)
 	}
 	return nil
+}
+
+func insertToken(ctx context.Context, q interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}, t Token) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO tokens (hash, kind, user_id, identity_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, t.Hash, string(t.Kind), t.UserID, t.IdentityID, unix(t.CreatedAt), unix(t.ExpiresAt))
+	return err
 }
 
 func liveToken(ctx context.Context, q interface {
