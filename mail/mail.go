@@ -1,5 +1,11 @@
 // Package mail sends the app's email: through SMTP when configured, otherwise to the log.
 //
+// Requests do not send: they put messages in a persisted Outbox (the
+// database) and answer at once, and a Queue, run by the server's background
+// loops, sends them and retries failures with growing pauses, a bounded
+// number of times. How much mail an address or an account may get is
+// decided where messages are queued.
+//
 // The SMTP server is configured with a URL:
 //
 //	smtp://[user:password@]host[:port][?from=backpack@example.org&starttls=required|opportunistic|off]
@@ -21,7 +27,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -78,14 +83,14 @@ var linkRE = regexp.MustCompile(`https?://[^\s"<>]+`)
 // recipient validates m's headers and returns its parsed recipient address.
 func recipient(m Message) (*mail.Address, error) {
 	if strings.ContainsAny(m.To, "\r\n") {
-		return nil, errors.New("mail: recipient contains a line break")
+		return nil, fmt.Errorf("mail: recipient contains a line break (%w)", errInvalid)
 	}
 	if strings.ContainsAny(m.Subject, "\r\n") {
-		return nil, errors.New("mail: subject contains a line break")
+		return nil, fmt.Errorf("mail: subject contains a line break (%w)", errInvalid)
 	}
 	to, err := mail.ParseAddress(m.To)
 	if err != nil {
-		return nil, fmt.Errorf("mail: invalid recipient %q: %w", m.To, err)
+		return nil, fmt.Errorf("mail: invalid recipient %q: %w (%w)", m.To, err, errInvalid)
 	}
 	return to, nil
 }

@@ -43,6 +43,7 @@ type received struct {
 type testServer struct {
 	addr           string
 	user, password string // when set, AUTH PLAIN is required
+	rcpt           func(to string) error
 
 	mu   sync.Mutex
 	msgs []received
@@ -50,13 +51,14 @@ type testServer struct {
 
 type serverOptions struct {
 	user, password string
+	rcpt           func(to string) error // nil: every recipient is taken
 	tls            *tls.Config // offered through STARTTLS, or implicit when implicitTLS
 	implicitTLS    bool
 }
 
 func startServer(t *testing.T, opt serverOptions) *testServer {
 	t.Helper()
-	ts := &testServer{user: opt.user, password: opt.password}
+	ts := &testServer{user: opt.user, password: opt.password, rcpt: opt.rcpt}
 	s := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		return &session{srv: ts, conn: c}, nil
 	}))
@@ -120,6 +122,11 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.srv.rcpt != nil {
+		if err := s.srv.rcpt(to); err != nil {
+			return err
+		}
+	}
 	s.msg.to = append(s.msg.to, to)
 	return nil
 }

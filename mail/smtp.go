@@ -146,7 +146,7 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	}
 	defer c.Close()
 	if step, err := s.converse(c, to.Address, msg); err != nil {
-		return wrap(ctx, step, err)
+		return wrap(ctx, step, refusal(step, err))
 	}
 	c.Quit() // the message is accepted: a failing QUIT does not matter
 	return nil
