@@ -52,7 +52,7 @@ type testServer struct {
 type serverOptions struct {
 	user, password string
 	rcpt           func(to string) error // nil: every recipient is taken
-	tls            *tls.Config // offered through STARTTLS, or implicit when implicitTLS
+	tls            *tls.Config           // offered through STARTTLS, or implicit when implicitTLS
 	implicitTLS    bool
 }
 
