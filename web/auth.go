@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
@@ -21,10 +20,10 @@ import (
 type authStore interface {
 	CheckToken(ctx context.Context, hash []byte, kind store.TokenKind, now time.Time) (store.Token, error)
 	ClearLoginFailures(ctx context.Context, key string) error
-	CreateToken(ctx context.Context, t store.Token) error
 	CreateUser(ctx context.Context, email, passwordHash string, now time.Time) (store.User, store.Identity, error)
 	Identities(ctx context.Context, userID int64) ([]store.Identity, error)
 	LoginLockedUntil(ctx context.Context, key string) (time.Time, error)
+	QueueMail(ctx context.Context, m store.Mail, t *store.Token, lim store.MailLimits, now time.Time) error
 	RecordLoginFailure(ctx context.Context, key string, now time.Time, window time.Duration, lockFor func(failures int) time.Duration) (time.Time, error)
 	RehashPassword(ctx context.Context, userID int64, oldHash, newHash string) error
 	UseConfirmToken(ctx context.Context, hash []byte, now time.Time) (store.Identity, error)
@@ -48,6 +47,31 @@ const (
 	confirmTTL = 48 * time.Hour
 	resetTTL   = time.Hour
 )
+
+// Kinds of mail: one of a kind to an address per cool-down.
+const (
+	mailConfirm     = "confirm-email"
+	mailReset       = "reset-password"
+	mailSignupTaken = "signup-taken"
+)
+
+// mailLimits bound the mail Backpack sends, counted in the database when
+// a message is queued, so they hold across instances and restarts: one
+// mail of a kind to an address per cool-down, few to one address whoever
+// asks (adding, deleting and adding an identity again once mailed an
+// address 30 times in 0.6 s), and few for one signed-in account's actions
+// (so an account cannot mail many addresses). Requests from nobody signed
+// in (sign-up, password reset) count for the address only; they are also
+// limited per client address (LoginLimit).
+var mailLimits = store.MailLimits{
+	Cooldown:   2 * time.Minute,
+	PerAddress: []store.Rate{{Count: 5, Window: time.Hour}, {Count: 20, Window: 24 * time.Hour}},
+	PerUser:    []store.Rate{{Count: 10, Window: time.Hour}, {Count: 30, Window: 24 * time.Hour}},
+}
+
+// MailKept is how long the rows of the mail queue must be kept after they
+// were queued for mailLimits to count them: the sweep deletes older ones.
+const MailKept = 24 * time.Hour
 
 // Per-address sign-in back-off: after 5 failures within 15 minutes, wait
 // 30 seconds, doubling with each further failure up to 15 minutes. Never a
@@ -178,17 +202,23 @@ func (s *Server) signup(c echo.Context) error {
 	}
 	now := s.now()
 	user, email, err := s.cfg.Store.CreateUser(ctx, in.Email, hash, now)
+	// A mail limit is not shown: the page must read the same whether or
+	// not the address has an account (and so had mail before).
+	var lim *store.MailLimited
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		s.sendMail(ctx, mail.Message{To: in.Email, Subject: "Someone tried to create a Backpack account with your address",
+		err = s.queueMail(ctx, store.Mail{Kind: mailSignupTaken, To: in.Email, Subject: "Someone tried to create a Backpack account with your address",
 			Text: "Somebody (perhaps you) tried to create a Backpack account with this email address, which already has one.\n\n" +
 				"If it was you, sign in: " + s.link(s.url(routeLogin)) + "\n" +
 				"Forgot your password? Choose a new one: " + s.link(s.url(routeForgot)) + "\n\n" +
-				"If it was not you, you can ignore this message: nothing has changed."})
+				"If it was not you, you can ignore this message: nothing has changed."}, nil)
+		if err != nil && !errors.As(err, &lim) {
+			return err
+		}
 	case err != nil:
 		return err
 	default:
-		if err := s.sendConfirmation(ctx, user.ID, email); err != nil {
+		if err := s.sendConfirmation(ctx, user.ID, email, 0); err != nil && !errors.As(err, &lim) {
 			return err
 		}
 	}
@@ -196,29 +226,47 @@ func (s *Server) signup(c echo.Context) error {
 		Heading: "Check your inbox", Text: fmt.Sprintf(msgCheckInbox, in.Email), Link: "Go to sign in", LinkTo: s.url(routeLogin)}))
 }
 
-// sendConfirmation mails a one-time link confirming an email identity.
-func (s *Server) sendConfirmation(ctx context.Context, userID int64, id store.Identity) error {
+// sendConfirmation queues a mail with a one-time link confirming the email
+// identity id of account userID. actor is the signed-in account that asks
+// (0: nobody signed in). *store.MailLimited: a limit holds, nothing was
+// queued.
+func (s *Server) sendConfirmation(ctx context.Context, userID int64, id store.Identity, actor int64) error {
 	token := newToken()
 	now := s.now()
-	if err := s.cfg.Store.CreateToken(ctx, store.Token{Hash: hashToken(token), Kind: store.ConfirmEmail,
-		UserID: userID, IdentityID: id.ID, CreatedAt: now, ExpiresAt: now.Add(confirmTTL)}); err != nil {
-		return err
-	}
-	s.sendMail(ctx, mail.Message{To: id.Value, Subject: "Confirm your email address for Backpack",
+	return s.queueMail(ctx, store.Mail{Kind: mailConfirm, To: id.Value, UserID: actor, Subject: "Confirm your email address for Backpack",
 		Text: "Please confirm that " + id.Value + " is your address by opening this link:\n\n" +
 			s.link(s.url(routeConfirm, token)) + "\n\n" +
-			"The link works once, for 48 hours. If you did not ask for this, ignore this message."})
+			"The link works once, for 48 hours. If you did not ask for this, ignore this message."},
+		&store.Token{Hash: hashToken(token), Kind: store.ConfirmEmail, UserID: userID, IdentityID: id.ID, CreatedAt: now, ExpiresAt: now.Add(confirmTTL)})
+}
+
+// queueMail puts m (and the token its link carries, if any) in the mail
+// queue within mailLimits, and wakes this instance's mail loop. The
+// request never waits for the mail server: how long it takes must not
+// tell anything, nor a slow server hold requests up.
+// *store.MailLimited: a limit holds, nothing was queued.
+func (s *Server) queueMail(ctx context.Context, m store.Mail, t *store.Token) error {
+	if err := s.cfg.Store.QueueMail(ctx, m, t, mailLimits, s.now()); err != nil {
+		return err
+	}
+	if s.cfg.Mail != nil {
+		s.cfg.Mail.Wake()
+	}
 	return nil
 }
 
-// sendMail sends m, logging (not failing) when the mail server is down:
-// the user can ask for the link again.
-func (s *Server) sendMail(ctx context.Context, m mail.Message) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	if err := s.cfg.Mail.Send(ctx, m); err != nil {
-		s.log.Error("send mail", "subject", m.Subject, "err", err)
+// limitedText tells the user why no mail went to addr, and when to ask
+// again.
+func limitedText(addr string, lim *store.MailLimited, now time.Time) string {
+	wait := waitText(lim.Until.Sub(now))
+	if lim.PerUser {
+		return "You have asked for a lot of mail in a short time, so we sent none just now. Try again in " + wait + "."
 	}
+	ago := "less than a minute ago"
+	if d := now.Sub(lim.Last); d >= time.Minute {
+		ago = waitText(d) + " ago"
+	}
+	return fmt.Sprintf("We sent a message to %s %s. Check your inbox (and your spam folder), or try again in %s.", addr, ago, wait)
 }
 
 func (s *Server) loginForm(c echo.Context) error {
@@ -280,12 +328,16 @@ func (s *Server) login(c echo.Context) error {
 			return err
 		}
 		for _, id := range ids {
-			if id.Primary {
-				if allowed, _ := s.mailRate.allow(fmt.Sprint("confirm:", id.ID), now); allowed {
-					if err := s.sendConfirmation(ctx, user.ID, id); err != nil {
-						return err
-					}
-				}
+			if !id.Primary {
+				continue
+			}
+			var lim *store.MailLimited
+			err := s.sendConfirmation(ctx, user.ID, id, user.ID)
+			switch {
+			case errors.As(err, &lim):
+				return fail("Please confirm your email address first. "+limitedText(id.Value, lim, now), http.StatusForbidden)
+			case err != nil:
+				return err
 			}
 		}
 		return fail("Please confirm your email address first: we have sent a new link to "+user.Email+".", http.StatusForbidden)
@@ -303,9 +355,13 @@ func (s *Server) login(c echo.Context) error {
 	return s.redirect(c, cmp.Or(next, s.url(routeBadges)))
 }
 
+// waitText says how long d is in words, rounded up.
 func waitText(d time.Duration) string {
 	if d < time.Minute {
 		return fmt.Sprintf("%d seconds", int(d.Seconds()+0.999))
+	}
+	if d > 90*time.Minute {
+		return fmt.Sprintf("%d hours", int(d.Hours()+0.999))
 	}
 	m := int(d.Minutes() + 0.999)
 	if m == 1 {
@@ -361,7 +417,10 @@ func (s *Server) forgotForm(c echo.Context) error {
 }
 
 // forgot mails a reset link when the address signs in to an account, and
-// says the same either way.
+// says the same either way. The mail is only queued: the response does not
+// wait for the mail server, whose speed would tell which addresses have
+// accounts. A mail limit is not shown either (only addresses with an
+// account get mail, so only they would be limited).
 func (s *Server) forgot(c echo.Context) error {
 	email := strings.TrimSpace(c.FormValue("email"))
 	if _, _, err := openbadges.NormalizeIdentity(openbadges.Email, email); err != nil {
@@ -376,10 +435,9 @@ func (s *Server) forgot(c echo.Context) error {
 		return err
 	}
 	if err == nil {
-		if ok, _ := s.mailRate.allow("reset:"+strings.ToLower(email), s.now()); ok {
-			if err := s.sendReset(ctx, user, email); err != nil {
-				return err
-			}
+		var lim *store.MailLimited
+		if err := s.sendReset(ctx, user, email); err != nil && !errors.As(err, &lim) {
+			return err
 		}
 	}
 	return s.render(c, http.StatusOK, templates.MessagePage(s.base(c, "Check your inbox"), templates.Message{
@@ -397,15 +455,11 @@ func (s *Server) sendReset(ctx context.Context, user store.User, email string) e
 		}
 		token := newToken()
 		now := s.now()
-		if err := s.cfg.Store.CreateToken(ctx, store.Token{Hash: hashToken(token), Kind: store.ResetPassword,
-			UserID: user.ID, IdentityID: id.ID, CreatedAt: now, ExpiresAt: now.Add(resetTTL)}); err != nil {
-			return err
-		}
-		s.sendMail(ctx, mail.Message{To: id.Value, Subject: "Choose a new Backpack password",
+		return s.queueMail(ctx, store.Mail{Kind: mailReset, To: id.Value, Subject: "Choose a new Backpack password",
 			Text: "Somebody (hopefully you) asked to reset the password of the Backpack account for " + id.Value + ".\n\n" +
 				"Choose a new password here:\n\n" + s.link(s.url(routeReset, token)) + "\n\n" +
-				"The link works once, for one hour. If you did not ask for this, ignore this message: your password stays as it is."})
-		return nil
+				"The link works once, for one hour. If you did not ask for this, ignore this message: your password stays as it is."},
+			&store.Token{Hash: hashToken(token), Kind: store.ResetPassword, UserID: user.ID, IdentityID: id.ID, CreatedAt: now, ExpiresAt: now.Add(resetTTL)})
 	}
 	return nil
 }

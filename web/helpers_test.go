@@ -25,24 +25,35 @@ import (
 // tests.
 var fastArgon2 = Argon2Params{Memory: 64, Time: 1, Threads: 1}
 
-// outbox is a mail.Sender that keeps what it is given.
+// outbox stands for the mail loop: it sends (keeps) what the requests
+// queued in the database when a test looks at the mail, as if the loop
+// had run by then.
 type outbox struct {
-	mu   sync.Mutex
-	msgs []mail.Message
+	db    *store.DB
+	now   func() time.Time
+	mu    sync.Mutex
+	msgs  []mail.Message
+	wakes int
 }
 
-var _ mail.Sender = (*outbox)(nil)
+// Wake counts the requests that queued mail.
+func (o *outbox) Wake() { o.mu.Lock(); o.wakes++; o.mu.Unlock() }
 
-func (o *outbox) Send(_ context.Context, m mail.Message) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.msgs = append(o.msgs, m)
-	return nil
-}
-
+// all sends what is queued and due, then returns every message sent.
 func (o *outbox) all() []mail.Message {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	ctx := context.Background()
+	for {
+		m, err := o.db.ClaimMail(ctx, o.now(), time.Minute)
+		if err != nil {
+			break
+		}
+		o.msgs = append(o.msgs, mail.Message{To: m.To, Subject: m.Subject, Text: m.Text})
+		if err := o.db.MailSent(ctx, m.ID, o.now()); err != nil {
+			panic(err)
+		}
+	}
 	return append([]mail.Message(nil), o.msgs...)
 }
 
@@ -112,7 +123,8 @@ func newApp(t testing.TB, opts ...func(*Config)) *app {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	a := &app{db: db, mail: &outbox{}, clock: &clock{t: testclock.Now()}, logs: &syncBuffer{}}
+	a := &app{db: db, clock: &clock{t: testclock.Now()}, logs: &syncBuffer{}}
+	a.mail = &outbox{db: db, now: a.clock.now}
 	cfg := Config{
 		Store: db, Mail: a.mail, BaseURL: &url.URL{Scheme: "http", Host: "backpack.test"},
 		SessionKeys: [][]byte{testKey}, Now: a.clock.now,

@@ -21,7 +21,6 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"backpack/badges"
-	"backpack/mail"
 	"backpack/openbadges"
 	"backpack/openbadges/fetch"
 	"backpack/static"
@@ -57,8 +56,12 @@ var _ Store = (*store.DB)(nil)
 
 // Config is what the web layer needs from main.
 type Config struct {
-	Store   Store
-	Mail    mail.Sender
+	Store Store
+	// Mail is this instance's mail loop (a *mail.Queue), woken when a
+	// request queues a message so that it goes at once. Requests never
+	// send mail themselves. nil: queued mail goes when a mail loop next
+	// looks at the queue.
+	Mail    interface{ Wake() }
 	Logger  *slog.Logger
 	BaseURL *url.URL // absolute links in mail; https turns on Secure cookies
 	// SessionKeys are securecookie key pairs (64 bytes each: 32 to sign,
@@ -89,17 +92,16 @@ const (
 
 // Server is the configured application.
 type Server struct {
-	cfg      Config
-	echo     *echo.Echo
-	cookies  *sessions.CookieStore
-	cookie   string // session cookie name
-	secure   bool
-	now      func() time.Time
-	log      *slog.Logger
-	hasher   Hasher
-	dummy    string // hash checked when an email has no account
-	ipLimit  *limiter
-	mailRate *limiter
+	cfg     Config
+	echo    *echo.Echo
+	cookies *sessions.CookieStore
+	cookie  string // session cookie name
+	secure  bool
+	now     func() time.Time
+	log     *slog.Logger
+	hasher  Hasher
+	dummy   string // hash checked when an email has no account
+	ipLimit *limiter
 	// viewerRate and badgeRate limit Verify now on public pages.
 	viewerRate *limiter
 	badgeRate  *limiter
@@ -118,8 +120,8 @@ type Server struct {
 
 // New builds the application.
 func New(cfg Config) (*Server, error) {
-	if cfg.Store == nil || cfg.Mail == nil || cfg.BaseURL == nil || len(cfg.SessionKeys) == 0 {
-		return nil, errors.New("web: Store, Mail, BaseURL and SessionKeys are required")
+	if cfg.Store == nil || cfg.BaseURL == nil || len(cfg.SessionKeys) == 0 {
+		return nil, errors.New("web: Store, BaseURL and SessionKeys are required")
 	}
 	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher, bodies: map[string]bodyRule{}}
 	if s.now == nil {
@@ -153,7 +155,6 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.cfg, s.core = cfg, cfg.Badges
-	s.mailRate = newLimiter(Limit{Burst: 3, Every: 5 * time.Minute})
 	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
 	s.pages = newPageCache()
 	s.secure = cfg.BaseURL.Scheme == "https"

@@ -158,11 +158,16 @@ func (s *Server) addIdentity(c echo.Context) error {
 		return err
 	}
 	if kind == openbadges.Email {
-		s.mailRate.allow(fmt.Sprint("confirm:", id.ID), s.now())
-		if err := s.sendConfirmation(ctx, user.ID, id); err != nil {
+		var lim *store.MailLimited
+		err := s.sendConfirmation(ctx, user.ID, id, user.ID)
+		switch {
+		case errors.As(err, &lim):
+			flash(c, "info", "Added "+id.Value+". "+limitedText(id.Value, lim, s.now()))
+		case err != nil:
 			return err
+		default:
+			flash(c, "success", "Added "+id.Value+". We have sent it a link: open it to confirm the address is yours.")
 		}
-		flash(c, "success", "Added "+id.Value+". We have sent it a link: open it to confirm the address is yours.")
 	} else {
 		flash(c, "success", "Added "+id.Value+".")
 	}
@@ -191,11 +196,13 @@ func (s *Server) resendConfirmation(c echo.Context) error {
 		flash(c, "info", id.Value+" needs no confirmation link.")
 		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
-	if ok, wait := s.mailRate.allow(fmt.Sprint("confirm:", id.ID), s.now()); !ok {
-		flash(c, "error", "We have sent several links to "+id.Value+" already. Check your spam folder, or try again in "+waitText(wait)+".")
+	var lim *store.MailLimited
+	err = s.sendConfirmation(c.Request().Context(), id.UserID, id, id.UserID)
+	if errors.As(err, &lim) {
+		flash(c, "error", limitedText(id.Value, lim, s.now()))
 		return s.redirect(c, s.url(routeSettings)+"#identities")
 	}
-	if err := s.sendConfirmation(c.Request().Context(), id.UserID, id); err != nil {
+	if err != nil {
 		return err
 	}
 	flash(c, "success", "We have sent a new confirmation link to "+id.Value+".")

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// loops runs the server's background work (imports, re-verification,
+// loops runs the server's background work (imports, re-verification, mail,
 // sweeps) as one supervised group: each loop runs until the context ends;
 // one that panics or returns early is logged and started again after a
 // pause that grows (so one bad badge cannot stop the work for everyone, nor

@@ -117,7 +117,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
-	app, err := web.New(web.Config{Store: db, Mail: sender, Logger: logger, BaseURL: base, SessionKeys: keys,
+	// Requests queue mail in the database; this loop (and those of other
+	// instances on the database) sends it.
+	mailer := &mail.Queue{Outbox: outbox{db}, Sender: sender, Logger: logger}
+	app, err := web.New(web.Config{Store: db, Mail: mailer, Logger: logger, BaseURL: base, SessionKeys: keys,
 		Fetch: client, Verifier: verifier, Badges: core})
 	if err != nil {
 		return err
@@ -138,6 +141,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	wctx, stopLoops := context.WithCancel(ctx)
 	bg := &loops{log: logger}
 	bg.Go(wctx, "imports", core.RunImports)
+	bg.Go(wctx, "mail", mailer.Run)
 	if every > 0 {
 		bg.Go(wctx, "re-verification", (&badges.Reverifier{Service: core, Every: every}).Run)
 	}
@@ -186,8 +190,9 @@ func mailMode(smtpURL string) string {
 	return "smtp"
 }
 
-// sweep deletes dead session rows and images nothing refers to any more
-// (left when an account is deleted) now and then.
+// sweep deletes dead session rows, images nothing refers to any more (left
+// when an account is deleted) and the mail queue's rows no limit counts any
+// more, now and then.
 func sweep(ctx context.Context, db *store.DB, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -202,6 +207,9 @@ func sweep(ctx context.Context, db *store.DB, logger *slog.Logger) {
 			// Images stored in the last hour may belong to a badge being saved.
 			if _, err := db.DeleteOrphanImages(ctx, time.Now().Add(-time.Hour)); err != nil && ctx.Err() == nil {
 				logger.Warn("sweep images", "err", err)
+			}
+			if _, err := db.DeleteOldMail(ctx, time.Now().Add(-web.MailKept)); err != nil && ctx.Err() == nil {
+				logger.Warn("sweep mail", "err", err)
 			}
 		}
 	}
