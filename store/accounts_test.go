@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/internal/testclock"
 	"backpack/openbadges"
 )
 
@@ -28,8 +29,12 @@ func TestCreateUserAndSignInLookup(t *testing.T) {
 			t.Errorf("UserByEmail(%q) = %+v, %v", email, got, err)
 		}
 	}
+	db.CreateToken(ctx, Token{Hash: token(7), Kind: ConfirmEmail, UserID: u.ID, IdentityID: primary.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if _, err := db.UseConfirmToken(ctx, token(7), t0); err != nil {
+		t.Fatal(err)
+	}
 	if _, _, err := db.CreateUser(ctx, "ALICE@example.org", "h2", t0); !errors.Is(err, ErrConflict) {
-		t.Fatalf("second account with the same address (other case): %v, want ErrConflict", err)
+		t.Fatalf("second account with a confirmed address (other case): %v, want ErrConflict", err)
 	}
 	// An unverified secondary address does not sign anybody in.
 	if _, err := db.AddIdentity(ctx, u.ID, openbadges.Email, "other@example.org", t0); err != nil {
@@ -108,7 +113,11 @@ func TestConfirmTokenWorksOnceAndExpires(t *testing.T) {
 func TestVerifyingAnAddressAnotherAccountOwns(t *testing.T) {
 	db := MustOpen(t)
 	ctx := context.Background()
-	db.CreateUser(ctx, "taken@example.org", "h", t0)
+	taken, takenID, _ := db.CreateUser(ctx, "taken@example.org", "h", t0)
+	db.CreateToken(ctx, Token{Hash: token(2), Kind: ConfirmEmail, UserID: taken.ID, IdentityID: takenID.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
+	if _, err := db.UseConfirmToken(ctx, token(2), t0); err != nil {
+		t.Fatal(err)
+	}
 	b, _, _ := db.CreateUser(ctx, "b@example.org", "h", t0)
 	id, err := db.AddIdentity(ctx, b.ID, openbadges.Email, "Taken@example.org", t0)
 	if err != nil {
@@ -117,6 +126,100 @@ func TestVerifyingAnAddressAnotherAccountOwns(t *testing.T) {
 	db.CreateToken(ctx, Token{Hash: token(3), Kind: ConfirmEmail, UserID: b.ID, IdentityID: id.ID, CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)})
 	if _, err := db.UseConfirmToken(ctx, token(3), t0); !errors.Is(err, ErrConflict) {
 		t.Fatalf("verified an address another account signs in with: %v", err)
+	}
+}
+
+// confirm spends a fresh confirmation token for identity id of user.
+func confirm(tb testing.TB, db *DB, user, id int64, b byte, now time.Time) (Identity, error) {
+	tb.Helper()
+	ctx := context.Background()
+	if err := db.CreateToken(ctx, Token{Hash: token(b), Kind: ConfirmEmail, UserID: user, IdentityID: id, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		tb.Fatal(err)
+	}
+	return db.UseConfirmToken(ctx, token(b), now)
+}
+
+// TestUnconfirmedSignUpsDoNotHoldTheAddress is issue 15's squatter: an
+// unconfirmed sign-up with somebody else's address kept its owner from
+// signing up or adding it. The owner can do both, and confirming drops the
+// squatter's claim.
+func TestUnconfirmedSignUpsDoNotHoldTheAddress(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := testclock.Now()
+	squatter, _, err := db.CreateUser(ctx, "owner@example.org", "squatter", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, ownerID, err := db.CreateUser(ctx, "Owner@Example.org", "owner", now.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("the owner's sign-up: %v", err)
+	}
+	if u, err := db.UserByEmail(ctx, "owner@example.org"); err != nil || u.ID != owner.ID {
+		t.Fatalf("sign-in finds %+v, %v; want the newest unconfirmed account", u, err)
+	}
+	if _, err := confirm(t, db, owner.ID, ownerID.ID, 1, now.Add(2*time.Minute)); err != nil {
+		t.Fatalf("the owner confirms: %v", err)
+	}
+	if _, err := db.UserByID(ctx, squatter.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the squatter's account is still there: %v", err)
+	}
+	if u, err := db.UserByEmail(ctx, "owner@example.org"); err != nil || u.ID != owner.ID || !u.EmailVerified {
+		t.Fatalf("sign-in finds %+v, %v", u, err)
+	}
+	if _, _, err := db.CreateUser(ctx, "owner@example.org", "squatter", now.Add(3*time.Minute)); !errors.Is(err, ErrConflict) {
+		t.Fatalf("signing up with the confirmed address: %v, want ErrConflict", err)
+	}
+
+	// The owner adds the address to an account they have.
+	squatter, _, _ = db.CreateUser(ctx, "second@example.org", "squatter", now)
+	added, err := db.AddIdentity(ctx, owner.ID, openbadges.Email, "second@example.org", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := confirm(t, db, owner.ID, added.ID, 2, now); err != nil {
+		t.Fatalf("confirming an address an unconfirmed account names: %v", err)
+	}
+	if _, err := db.UserByID(ctx, squatter.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the squatter's account is still there: %v", err)
+	}
+	if u, err := db.UserByEmail(ctx, "second@example.org"); err != nil || u.ID != owner.ID {
+		t.Fatalf("the confirmed address signs in to %+v, %v", u, err)
+	}
+
+	// A reset link proves the address too.
+	squatter, _, _ = db.CreateUser(ctx, "third@example.org", "squatter", now)
+	third, thirdID, _ := db.CreateUser(ctx, "third@example.org", "owner", now)
+	db.CreateToken(ctx, Token{Hash: token(3), Kind: ResetPassword, UserID: third.ID, IdentityID: thirdID.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)})
+	if _, err := db.UseResetToken(ctx, token(3), "new", now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UserByID(ctx, squatter.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("the squatter's account survived the owner's reset: %v", err)
+	}
+}
+
+func TestDeleteUnconfirmedUsers(t *testing.T) {
+	db := MustOpen(t)
+	ctx := context.Background()
+	now := testclock.Now()
+	old, _, _ := db.CreateUser(ctx, "old@example.org", "h", now.Add(-8*24*time.Hour))
+	recent, _, _ := db.CreateUser(ctx, "recent@example.org", "h", now.Add(-time.Hour))
+	confirmed, id, _ := db.CreateUser(ctx, "confirmed@example.org", "h", now.Add(-8*24*time.Hour))
+	if _, err := confirm(t, db, confirmed.ID, id.ID, 1, now.Add(-8*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.DeleteUnconfirmedUsers(ctx, now.Add(-7*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("DeleteUnconfirmedUsers = %d, %v; want 1", n, err)
+	}
+	if _, err := db.UserByID(ctx, old.ID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the old unconfirmed account is still there: %v", err)
+	}
+	for _, u := range []User{recent, confirmed} {
+		if _, err := db.UserByID(ctx, u.ID); err != nil {
+			t.Errorf("account %d went: %v", u.ID, err)
+		}
 	}
 }
 

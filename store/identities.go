@@ -163,11 +163,18 @@ func (db *DB) SetPrimary(ctx context.Context, userID, id int64) error {
 }
 
 // verifyIdentity marks an identity verified inside tx. ErrConflict means
-// another account already verified (or signs in with) the same value.
+// another account already verified the same value. The unconfirmed
+// accounts of others that named it as their address are deleted: whoever
+// proved it theirs keeps it.
 func verifyIdentity(ctx context.Context, tx *sql.Tx, id int64, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `UPDATE identities SET verified_at = ? WHERE id = ? AND verified_at IS NULL`, unix(now), id)
 	if isUniqueViolation(err) {
 		return ErrConflict
 	}
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id IN (SELECT o.user_id FROM identities o JOIN identities v ON v.id = ?
+		WHERE o.kind = v.kind AND o.value_norm = v.value_norm AND o.is_primary = 1 AND o.verified_at IS NULL AND o.user_id <> v.user_id)`, id)
 	return err
 }

@@ -36,8 +36,10 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 }
 
 // CreateUser creates an account whose primary identity is the (unverified)
-// email address. ErrConflict means the address already signs in to another
-// account or is verified by one.
+// email address. ErrConflict means another account has confirmed the
+// address. Accounts that have not confirmed it do not hold it: the first
+// to confirm keeps it and the others are deleted (verifyIdentity), so
+// nobody can keep an address's owner out by signing up with it.
 func (db *DB) CreateUser(ctx context.Context, email, passwordHash string, now time.Time) (User, Identity, error) {
 	display, norm, err := openbadges.NormalizeIdentity(openbadges.Email, email)
 	if err != nil {
@@ -48,6 +50,14 @@ func (db *DB) CreateUser(ctx context.Context, email, passwordHash string, now ti
 		return User{}, Identity{}, fmt.Errorf("store: CreateUser: %w", err)
 	}
 	defer tx.Rollback()
+	var taken bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM identities
+		WHERE kind = 'email' AND value_norm = ? AND verified_at IS NOT NULL)`, norm).Scan(&taken); err != nil {
+		return User{}, Identity{}, fmt.Errorf("store: CreateUser: %w", err)
+	}
+	if taken {
+		return User{}, Identity{}, ErrConflict
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO users (password_hash, created_at) VALUES (?, ?)`, passwordHash, unix(now))
 	if err != nil {
 		return User{}, Identity{}, fmt.Errorf("store: CreateUser: %w", err)
@@ -83,8 +93,9 @@ func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
 	return u, nil
 }
 
-// UserByEmail returns the account that signs in with email: the one whose
-// primary address it is, or that has verified it. Case does not matter.
+// UserByEmail returns the account that signs in with email: the one that
+// has verified it, or else the newest unconfirmed account whose primary
+// address it is. Case does not matter.
 func (db *DB) UserByEmail(ctx context.Context, email string) (User, error) {
 	norm := strings.ToLower(strings.TrimSpace(email))
 	u, err := scanUser(db.r.QueryRowContext(ctx, `SELECT `+userColumns+`
@@ -92,7 +103,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (User, error) {
 		JOIN users u ON u.id = e.user_id
 		JOIN identities i ON i.user_id = u.id AND i.is_primary = 1
 		WHERE e.kind = 'email' AND e.value_norm = ? AND (e.is_primary = 1 OR e.verified_at IS NOT NULL)
-		ORDER BY e.verified_at IS NULL LIMIT 1`, norm))
+		ORDER BY e.verified_at IS NULL, e.id DESC LIMIT 1`, norm))
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, ErrNotFound
 	}
@@ -148,6 +159,19 @@ func (db *DB) SetDisplayName(ctx context.Context, userID int64, name string) err
 		return ErrNotFound
 	}
 	return nil
+}
+
+// DeleteUnconfirmedUsers deletes the accounts created before before whose
+// primary address was never confirmed (they cannot sign in, and own
+// nothing), and returns how many went.
+func (db *DB) DeleteUnconfirmedUsers(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.exec(ctx, `DELETE FROM users WHERE created_at < ? AND id IN
+		(SELECT user_id FROM identities WHERE is_primary = 1 AND verified_at IS NULL)`, unix(before))
+	if err != nil {
+		return 0, fmt.Errorf("store: DeleteUnconfirmedUsers: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
 }
 
 // DeleteUser deletes the account and everything it owns.

@@ -48,6 +48,12 @@ const (
 	resetTTL   = time.Hour
 )
 
+// UnconfirmedKept is how long an account whose address was never confirmed
+// is kept; the sweep deletes it then. Its owner can ask for a new link by
+// signing in meanwhile. (Such an account never holds its address: see
+// signup.)
+const UnconfirmedKept = 7 * 24 * time.Hour
+
 // Kinds of mail: one of a kind to an address per cool-down.
 const (
 	mailConfirm     = "confirm-email"
@@ -187,9 +193,12 @@ func (s *Server) signupForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, templates.Signup(s.base(c, "Create your account"), newForm()))
 }
 
-// signup creates the account and mails a confirmation link. If the address
-// is taken it answers exactly the same and mails the owner instead, so the
-// page never tells whether an address has an account.
+// signup creates the account and mails a confirmation link. If another
+// account has confirmed the address it answers exactly the same and mails
+// the owner instead, so the page never tells whether an address has an
+// account. An address named only by unconfirmed accounts is not taken: a
+// squatter's sign-up cannot keep the owner out, and whoever confirms first
+// keeps the address (the other claims are dropped then).
 func (s *Server) signup(c echo.Context) error {
 	in := readCredentials(c)
 	if f := in.validateSignup(); f.HasErrors() {

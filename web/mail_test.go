@@ -143,3 +143,53 @@ func TestAnonymousRequestsDoNotShowTheLimit(t *testing.T) {
 		t.Fatal("the sign-up answer differs when a limit holds")
 	}
 }
+
+// TestASquatterCannotKeepTheOwnerOut is issue 15's squatter: an
+// unconfirmed sign-up with somebody else's address blocked its owner. The
+// owner signs up (and gets a confirmation link, not "someone tried"),
+// confirms, and the squatter's account is gone with its link.
+func TestASquatterCannotKeepTheOwnerOut(t *testing.T) {
+	a := newApp(t)
+	squatter := a.browser(t)
+	squatter.get("/signup")
+	wantStatus(t, squatter.post("/signup", url.Values{"email": {"owner@example.org"}, "password": {"the squatter's password"}}), http.StatusOK)
+	squattersLink := a.mail.lastLink(t, "owner@example.org")
+
+	a.clock.add(mailLimits.Cooldown)
+	owner := a.browser(t)
+	owner.get("/signup")
+	wantStatus(t, owner.post("/signup", url.Values{"email": {"Owner@example.org"}, "password": {goodPassword}}), http.StatusOK)
+	msgs := a.mail.all()
+	last := msgs[len(msgs)-1]
+	if !strings.EqualFold(last.To, "owner@example.org") || !strings.Contains(last.Text, "/confirm/") {
+		t.Fatalf("the owner's sign-up mailed %+v, want a confirmation link", last)
+	}
+	link := a.mail.lastLink(t, "owner@example.org")
+	wantRedirect(t, owner.get(link), "/login")
+	if p := owner.login("owner@example.org", goodPassword); !p.has(`[data-testid=empty-backpack]`) {
+		t.Fatalf("the owner cannot sign in: %s", p.text())
+	}
+	wantStatus(t, squatter.login("owner@example.org", "the squatter's password"), http.StatusUnprocessableEntity)
+	wantStatus(t, squatter.get(squattersLink), http.StatusNotFound)
+}
+
+// TestAnOwnerCanConfirmAnAddressASquatterNamed: adding the address to an
+// account, rather than signing up, works too.
+func TestAnOwnerCanConfirmAnAddressASquatterNamed(t *testing.T) {
+	a := newApp(t)
+	owner := a.signUpConfirmed(t, "alice@example.org")
+	squatter := a.browser(t)
+	squatter.get("/signup")
+	squatter.post("/signup", url.Values{"email": {"work@example.org"}, "password": {"the squatter's password"}})
+	squattersLink := a.mail.lastLink(t, "work@example.org")
+
+	a.clock.add(mailLimits.Cooldown)
+	owner.get("/settings")
+	owner.post("/settings/identities", url.Values{"kind": {"email"}, "value": {"work@example.org"}})
+	wantRedirect(t, owner.get(a.mail.lastLink(t, "work@example.org")), "/settings#identities")
+	if u, err := a.db.UserByEmail(t.Context(), "work@example.org"); err != nil || u.Email != "alice@example.org" {
+		t.Fatalf("work@example.org signs in to %+v, %v; want alice's account", u, err)
+	}
+	wantStatus(t, squatter.login("work@example.org", "the squatter's password"), http.StatusUnprocessableEntity)
+	wantStatus(t, squatter.get(squattersLink), http.StatusNotFound) // the squatter's account went with it
+}

@@ -191,8 +191,8 @@ func mailMode(smtpURL string) string {
 }
 
 // sweep deletes dead session rows, images nothing refers to any more (left
-// when an account is deleted) and the mail queue's rows no limit counts any
-// more, now and then.
+// when an account is deleted), the mail queue's rows no limit counts any
+// more and accounts never confirmed, now and then.
 func sweep(ctx context.Context, db *store.DB, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -210,6 +210,9 @@ func sweep(ctx context.Context, db *store.DB, logger *slog.Logger) {
 			}
 			if _, err := db.DeleteOldMail(ctx, time.Now().Add(-web.MailKept)); err != nil && ctx.Err() == nil {
 				logger.Warn("sweep mail", "err", err)
+			}
+			if _, err := db.DeleteUnconfirmedUsers(ctx, time.Now().Add(-web.UnconfirmedKept)); err != nil && ctx.Err() == nil {
+				logger.Warn("sweep unconfirmed accounts", "err", err)
 			}
 		}
 	}

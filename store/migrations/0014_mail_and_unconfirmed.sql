@@ -36,3 +36,14 @@ CREATE TABLE mail_queue (
 CREATE INDEX mail_queue_due ON mail_queue(due_at, id) WHERE state = 'queued';
 CREATE INDEX mail_queue_to ON mail_queue(to_norm, created_at);
 CREATE INDEX mail_queue_user ON mail_queue(user_id, created_at);
+
+-- An address belongs to one account once that account has confirmed it.
+-- Before, an unconfirmed sign-up's primary address was reserved too, so
+-- anybody could sign up with somebody else's address and keep its owner
+-- out. Now several unconfirmed accounts may name the same address; the one
+-- whose owner confirms it keeps it, and the others are deleted in that
+-- transaction (store.verifyIdentity). Unconfirmed accounts are also swept
+-- after a while (store.DeleteUnconfirmedUsers).
+DROP INDEX identities_owned;
+CREATE UNIQUE INDEX identities_owned ON identities(kind, value_norm) WHERE verified_at IS NOT NULL;
+CREATE INDEX identities_value ON identities(kind, value_norm);
