@@ -128,10 +128,11 @@ func tooMany(wait time.Duration) error {
 	return echo.NewHTTPError(http.StatusTooManyRequests, retryAfter(wait))
 }
 
-// limitByIP throttles the unauthenticated form posts per client address.
+// limitByIP throttles the unauthenticated form posts per client address
+// (per /64 for IPv6).
 func (s *Server) limitByIP(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if ok, wait := s.ipLimit.allow(c.RealIP(), s.now()); !ok {
+		if ok, wait := s.ipLimit.allow(clientKey(c.RealIP()), s.now()); !ok {
 			return tooMany(wait)
 		}
 		return next(c)

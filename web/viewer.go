@@ -17,8 +17,8 @@ import (
 // "Verify now" for viewers of public pages: anyone who has the link may
 // ask Backpack to check a shared badge again, and sees each check. It is
 // the one public request that fetches from the network, so it is limited
-// per viewer (client address) and per badge. A badge checked in the last
-// minute is not checked again: its result is fresh.
+// per viewer (client address; its /64 for IPv6) and per badge. A badge
+// checked in the last minute is not checked again: its result is fresh.
 
 var (
 	viewerLimit = Limit{Burst: 6, Every: time.Minute}
@@ -50,7 +50,7 @@ func (s *Server) viewerCheck(c echo.Context, b store.Badge) (string, error) {
 	if now.Sub(b.VerifiedAt) < freshFor {
 		return checkedRecent, nil
 	}
-	if ok, wait := s.viewerRate.allow(c.RealIP(), now); !ok {
+	if ok, wait := s.viewerRate.allow(clientKey(c.RealIP()), now); !ok {
 		return "", tooMany(wait)
 	}
 	if ok, _ := s.badgeRate.allow(strconv.FormatInt(b.ID, 10), now); !ok {
