@@ -4,13 +4,14 @@
 // documents.
 //
 // Every destination is checked twice. The URL is checked before any network
-// activity (https only, no user info, ports 80 and 443, IP literals against
-// the deny-list); then the address actually dialled is checked by
+// activity (https or http, no user info, ports 80 and 443, IP literals
+// against the deny-list); then the address actually dialled is checked by
 // code.dny.dev/ssrf in the dialer's Control hook, after name resolution, for
 // every connection including each redirect hop, which also defeats DNS
 // rebinding. Loopback and private hosts are reachable only when named in
-// Options.AllowHosts (`--allow-host`), which is also the only way to use
-// plain http.
+// Options.AllowHosts (`--allow-host`). Plain http is fetched from any host
+// the guard lets through, and a Response says so (Insecure) unless every
+// plain-http hop was to an allow-listed host.
 //
 // Responses are capped in size (after transparent gzip decoding), in time
 // (dial, TLS, headers and the whole request) and in number: a Client lets
@@ -29,6 +30,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"time"
@@ -43,7 +45,7 @@ type Options struct {
 	// AllowHosts lists HOST or HOST:PORT entries that may be reached although
 	// loopback or private (from --allow-host). Names are resolved once, at
 	// New, to /32 and /128 prefixes; HOST:PORT also permits that port (for
-	// that host only). Plain http is allowed only for these hosts.
+	// that host only). Plain http to these hosts is not reported Insecure.
 	AllowHosts []string
 
 	DialTimeout   time.Duration // default 5s
@@ -59,7 +61,11 @@ type Options struct {
 	// Redirect is for tests only: it maps a "host:port" as reached from a
 	// URL (say "example.org:443") to the loopback "ip:port" of a test
 	// server that answers in its place, like an /etc/hosts entry with
-	// ports. Mapped hosts count as allow-listed (plain http included).
+	// ports. The mapped names stay public names (plain http to them is
+	// Insecure); only the loopback targets are allow-listed, so the dial
+	// check lets the connection through. Nothing outside tests sets it:
+	// the command line and the server build Options without it, so a
+	// badge or a user cannot make production dial anything else.
 	Redirect map[string]string
 }
 
@@ -93,21 +99,15 @@ type Client struct {
 // its name does not resolve.
 func New(o Options) (*Client, error) {
 	allow := slices.Clone(o.AllowHosts)
-	var names []string // mapped names: allowed in URLs, never resolved
 	for from, to := range o.Redirect {
-		host, _, err := net.SplitHostPort(from)
-		if err != nil {
+		if _, _, err := net.SplitHostPort(from); err != nil {
 			return nil, fmt.Errorf("fetch: redirect %q: %w", from, err)
 		}
-		names = append(names, host)
 		allow = append(allow, to)
 	}
 	g, err := newGuard(allow)
 	if err != nil {
 		return nil, err
-	}
-	for _, n := range names {
-		g.rules = append(g.rules, allowRule{name: normalHost(n), ports: slices.Clone(defaultPorts)})
 	}
 	c := &Client{
 		guard:        g,
@@ -122,6 +122,9 @@ func New(o Options) (*Client, error) {
 		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if to, ok := o.Redirect[addr]; ok {
 				addr = to
+			} else if host, _, err := net.SplitHostPort(addr); err != nil || !isIPLiteral(host) {
+				// A test client never looks a name up: no network in tests.
+				return nil, problem.New(problem.BlockedAddress, "%s is not mapped for this test client", addr)
 			}
 			return dialer.DialContext(ctx, network, addr)
 		}
@@ -157,6 +160,10 @@ type Response struct {
 	Status      int
 	ContentType string
 	Body        []byte // read-only: a Session shares it between callers
+	// Insecure is true when the document, or a redirect that led to it,
+	// came over plain http from a host that is not allow-listed: anyone
+	// on the network path could have changed it.
+	Insecure bool
 }
 
 // Err returns a FetchFailed error for a non-2xx status, nil otherwise. The
@@ -215,11 +222,32 @@ func (c *Client) get(ctx context.Context, u *url.URL, accept string, limit Limit
 	if int64(len(body)) > int64(limit) {
 		return nil, tooLarge(final, limit)
 	}
-	return &Response{URL: final, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+	return &Response{URL: final, Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body, Insecure: c.insecure(resp.Request)}, nil
 }
 
-// checkRedirect caps the hops and applies the URL rules to each one; this
-// also refuses an https to http downgrade unless the target is allowed.
+// insecure reports whether req, or any request whose redirect led to it,
+// used plain http to a host outside the allow-list.
+func (c *Client) insecure(req *http.Request) bool {
+	for ; req != nil; req = prevRequest(req) {
+		if req.URL.Scheme != "https" {
+			if ok, _ := c.guard.allowedHost(req.URL.Hostname()); !ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func prevRequest(req *http.Request) *http.Request {
+	if req.Response == nil {
+		return nil
+	}
+	return req.Response.Request
+}
+
+// checkRedirect caps the hops and applies the URL rules to each one (an
+// https to http downgrade is followed like any plain http URL, and marks
+// the Response Insecure).
 // The dialled address of every hop is checked again by the guard.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) > c.maxRedirects {
@@ -281,4 +309,9 @@ func (l Limit) String() string {
 		return fmt.Sprintf("%d KiB", l>>10)
 	}
 	return fmt.Sprintf("%d bytes", int64(l))
+}
+
+func isIPLiteral(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
 }
