@@ -3,10 +3,12 @@ package openbadges
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"backpack/openbadges/bake"
 	"backpack/openbadges/fetch"
@@ -23,6 +25,10 @@ type Verifier struct {
 	// Timeout bounds one whole verification (default 25 s).
 	Timeout time.Duration
 }
+
+// WarnTransport is the code of the warning that a document came over
+// plain http (message "insecure: ..."). It never makes a badge invalid.
+const WarnTransport Code = "transport"
 
 // Accept headers for the documents the verifier fetches.
 const (
@@ -90,18 +96,33 @@ func (r *run) input(ctx context.Context, b []byte) {
 	}
 	text := strings.TrimSpace(string(bytes.TrimPrefix(b, []byte("\ufeff"))))
 	switch {
+	case text == "":
+		r.rep.fail(CheckInput, problem.New(problem.Malformed, "the input is empty"))
 	case isHTTPURL(text) && !strings.ContainsAny(text, " \t\r\n"):
 		r.rep.Source = "url"
 		r.hosted(ctx, text, nil, true)
-	case strings.HasPrefix(text, "{"):
+	case strings.HasPrefix(text, "{") || strings.HasPrefix(text, "["):
 		r.rep.Source = "json"
 		r.json(ctx, []byte(text))
 	case jwsRE.MatchString(text):
 		r.rep.Source = "jws"
 		r.signed(ctx, text)
+	case !utf8.ValidString(text) || !strings.HasPrefix(http.DetectContentType([]byte(text)), "text/plain"):
+		// Another file format (JPEG, GIF, PDF, ZIP, HTML, XML that is not
+		// SVG, binary data): recognisably not a badge format Backpack reads.
+		r.rep.fail(CheckInput, problem.New(problem.Unsupported, "this is a file of a kind Backpack does not read (%s): expected a PNG or SVG image, JSON, a signed badge (JWS) or a URL", kindOf(text)))
 	default:
-		r.rep.fail(CheckInput, problem.New(problem.Unsupported, "this is not a badge: expected a PNG or SVG image, JSON, a signed badge (JWS) or a URL"))
+		r.rep.fail(CheckInput, problem.New(problem.Malformed, "this text is neither JSON, a signed badge (compact JWS) nor an http(s) URL"))
 	}
+}
+
+// kindOf names the content type of a non-badge input for messages.
+func kindOf(text string) string {
+	if !utf8.ValidString(text) {
+		return "binary data"
+	}
+	ct, _, _ := strings.Cut(http.DetectContentType([]byte(text)), ";")
+	return ct
 }
 
 // image unbakes a PNG or SVG and verifies what it carries.
@@ -207,6 +228,9 @@ func hostOf(raw string) string {
 // finish makes the verdict, valid when no error was recorded, and puts
 // the errors in the order of precedence (see Report).
 func (r *run) finish() {
+	for _, h := range r.sess.Insecure() {
+		r.rep.warn(WarnTransport, "insecure: what came from "+h+" came over plain http (or through a plain-http redirect), so anyone on the network path could have changed it")
+	}
 	r.rep.Valid = len(r.rep.Errors) == 0 && r.rep.Badge != nil
 	if !r.rep.Valid && len(r.rep.Errors) == 0 {
 		r.rep.fail(CheckParse, problem.New(problem.Malformed, "no badge was found"))

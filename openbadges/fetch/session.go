@@ -2,6 +2,7 @@ package fetch
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	"backpack/openbadges/problem"
@@ -16,9 +17,10 @@ type Session struct {
 	c      *Client
 	budget int
 
-	mu      sync.Mutex
-	fetches int
-	cache   map[string]*entry
+	mu       sync.Mutex
+	fetches  int
+	cache    map[string]*entry
+	insecure []string // hosts answered over plain http (Response.Insecure), once each
 }
 
 // entry is one fetch, shared by every Get of the same URL and Accept
@@ -75,8 +77,23 @@ func (s *Session) Get(ctx context.Context, rawURL, accept string, limit Limit) (
 	if int64(len(e.resp.Body)) > int64(limit) {
 		return nil, tooLarge(e.resp.URL, limit)
 	}
+	if e.resp.Insecure {
+		s.mu.Lock()
+		if h := e.resp.URL.Host; !slices.Contains(s.insecure, h) {
+			s.insecure = append(s.insecure, h)
+		}
+		s.mu.Unlock()
+	}
 	r := *e.resp
 	return &r, nil
+}
+
+// Insecure lists the hosts whose documents this session received over
+// plain http (see Response.Insecure), in the order first seen.
+func (s *Session) Insecure() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.insecure)
 }
 
 // Fetches returns the number of network requests made so far.
