@@ -140,6 +140,12 @@ func readAssertion(a Object, base string) (*assertion, error) {
 		as.id = base
 		as.verifyType = "hosted"
 		as.verifyURL = base
+		// A 0.5 assertion has no id, but some carry a 1.0-style verify.url:
+		// given as a file, it is checked against that hosted copy (as
+		// validator-core does); fetched, the URL it came from counts.
+		if u := str(verifyObject(a), "url"); base == "" && u != "" {
+			as.id, as.verifyURL = u, u
+		}
 		r, _ := a["recipient"].(string)
 		as.recipient = Recipient{Type: "email", Identity: strings.TrimSpace(r), Hashed: !strings.Contains(r, "@"), Salt: str(a, "salt")}
 		as.badge = a["badge"]
@@ -158,11 +164,12 @@ func readAssertion(a Object, base string) (*assertion, error) {
 		}
 		return as, nil
 	case v10, v11:
-		v := obj(a, "verify")
-		if v == nil {
-			v = obj(a, "verification")
+		v := verifyObject(a)
+		t, err := verificationType(v)
+		if err != nil {
+			return nil, err
 		}
-		as.verifyType = strings.ToLower(str(v, "type"))
+		as.verifyType = t
 		as.verifyURL = str(v, "url")
 		as.id = str(a, "id")
 		if as.id == "" && as.verifyType == "hosted" {
@@ -170,21 +177,15 @@ func readAssertion(a Object, base string) (*assertion, error) {
 		}
 	default: // 2.0
 		as.id = str(a, "id")
-		v := obj(a, "verification")
-		if v == nil {
-			v = obj(a, "verify") // alias in the v2 context
-		}
+		v := verifyObject(a)
 		if v == nil {
 			return nil, problem.New(problem.Schema, "verification: missing")
 		}
-		switch t := strings.ToLower(str(v, "type")); t {
-		case "hosted", "hostedbadge":
-			as.verifyType = "hosted"
-		case "signed", "signedbadge":
-			as.verifyType = "signed"
-		default:
-			return nil, problem.New(problem.Schema, "verification.type: %q is neither HostedBadge nor SignedBadge", truncate(t, 40))
+		t, err := verificationType(v)
+		if err != nil {
+			return nil, err
 		}
+		as.verifyType = t
 		as.creator = idOf(v["creator"])
 		as.verifyURL = str(v, "url") // legacy 1.x form some 2.0 issuers keep
 		if as.id == "" {
@@ -247,6 +248,64 @@ func readAssertion(a Object, base string) (*assertion, error) {
 	as.narrative = str(a, "narrative")
 	as.evidence = readEvidence(a["evidence"])
 	return as, nil
+}
+
+// verifyObject is an assertion's verification object: "verification"
+// (2.0) or "verify" (1.x; an alias in the 2.0 context).
+func verifyObject(a Object) Object {
+	if v := obj(a, "verification"); v != nil {
+		return v
+	}
+	return obj(a, "verify")
+}
+
+// blockcertsTypes are the verification types of Blockcerts, which extends
+// Open Badges 2.0 with a blockchain proof Backpack does not check.
+var blockcertsTypes = map[string]bool{
+	"merkleproofverification2017": true, "merkleproofverification2019": true, "chainpointsha256v2": true,
+}
+
+// verificationType reads verification.type (1.x verify.type), a string or
+// a list (OB 2.0 extensions and Blockcerts add types such as "Extension"):
+// "hosted" or "signed" when the list holds HostedBadge or SignedBadge
+// (never both). A list naming only a verification method of another
+// scheme (Blockcerts' MerkleProofVerification2017, or any IRI) is a badge
+// Backpack cannot check: unsupported. Anything else is a schema error.
+func verificationType(v Object) (string, error) {
+	types := strList(v["type"])
+	if _, ok := v["type"]; ok && len(types) == 0 {
+		return "", problem.New(problem.Schema, "verification.type: must be a string or a list of strings")
+	}
+	kind, other := "", ""
+	for _, t := range types {
+		var k string
+		switch strings.ToLower(t) {
+		case "hosted", "hostedbadge":
+			k = "hosted"
+		case "signed", "signedbadge":
+			k = "signed"
+		case "extension", "verificationobject":
+			continue
+		default:
+			if other == "" {
+				other = t
+			}
+			continue
+		}
+		if kind != "" && kind != k {
+			return "", problem.New(problem.Schema, "verification.type: both HostedBadge and SignedBadge")
+		}
+		kind = k
+	}
+	switch {
+	case kind != "":
+		return kind, nil
+	case other != "" && (blockcertsTypes[strings.ToLower(other)] || strings.Contains(other, ":")):
+		return "", problem.New(problem.Unsupported, "verification.type: %q is a verification method Backpack does not check (only HostedBadge and SignedBadge)", truncate(other, 60))
+	case len(types) == 0:
+		return "", problem.New(problem.Schema, "verification.type: missing (HostedBadge or SignedBadge)")
+	}
+	return "", problem.New(problem.Schema, "verification.type: %q is neither HostedBadge nor SignedBadge", truncate(strings.Join(types, ", "), 60))
 }
 
 func readExpires(a Object, as *assertion) error {
