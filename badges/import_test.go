@@ -55,7 +55,7 @@ func TestImportOutcomes(t *testing.T) {
 		{"expired.json", Added, CodeExpired, "", true},
 		{"work.json", Pending, CodeIssuedToEmail, "alice@work.example", false},
 		{"revoked.json", Rejected, Code(problem.Revoked), res[4].Detail, false},
-		{"notes.txt", Rejected, Code(problem.Unsupported), res[5].Detail, false}, // SECURITY.md: anything else is unsupported
+		{"notes.txt", Rejected, Code(problem.Malformed), res[5].Detail, false}, // text that is no badge: malformed (README, verify)
 		{"huge.png", Rejected, Code(problem.TooLarge), "the file is larger than 5 MB", false},
 		{w.is.At("/a/good"), Duplicate, "", "", true},
 	}

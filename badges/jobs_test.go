@@ -77,7 +77,7 @@ func TestImportJobRunsToTheEnd(t *testing.T) {
 		{"two.json", "added", ""},
 		{"again.json", "duplicate", ""},
 		{"more.zip", "rejected", string(CodeNestedArchive)},
-		{"notes.txt", "rejected", "unsupported"},
+		{"notes.txt", "rejected", "malformed"}, // text that is no badge (README, verify)
 	}
 	if diff := cmp.Diff(want, gots); diff != "" {
 		t.Fatalf("items (-want +got):\n%s", diff)

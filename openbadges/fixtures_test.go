@@ -217,6 +217,7 @@ type fixtureCase struct {
 	format    string
 	source    string
 	warning   bool // a warning is expected
+	insecure  bool // the "transport" warning is expected (plain http on a public name)
 	why       string
 }
 
@@ -243,7 +244,7 @@ var fixtureCases = []fixtureCase{
 	{file: "ob2/1edtech-validator/assertion-with-multiple-extensions.json", scenario: "ob2-1edtech-validator", serveSelf: true, valid: true},
 	{file: "ob2/1edtech-validator/warning-issuer-non-http.json", scenario: "ob2-1edtech-validator", serveSelf: true, valid: true, warning: true},
 	{file: "ob2/1edtech-validator/warning-with-redirection.json", scenario: "ob2-1edtech-validator", serveSelf: true, valid: true, warning: true},
-	{file: "ob2/1edtech-validator/simple.jwt", scenario: "ob2-1edtech-validator", recipient: "nobody@example.org", valid: true, format: "signed", source: "jws"},
+	{file: "ob2/1edtech-validator/simple.jwt", scenario: "ob2-1edtech-validator", recipient: "nobody@example.org", valid: true, format: "signed", source: "jws", insecure: true, why: "its key is at an http:// address"},
 	{file: "ob2/1edtech-validator/simple-not-revoked.jwt", scenario: "ob2-1edtech-validator", valid: true, format: "signed", source: "jws"},
 	{file: "ob2/1edtech-validator/simple-revoked.jwt", scenario: "ob2-1edtech-validator", code: "revoked", format: "signed", source: "jws"},
 	{file: "baked/ob2/1edtech-validator-simple-badge.png", scenario: "ob2-1edtech-validator", serveSelf: true, recipient: "nobody@example.org", valid: true, source: "png", why: "testSimplePNGPlainValid"},
@@ -255,13 +256,13 @@ var fixtureCases = []fixtureCase{
 	{file: "ob2/spec-examples/assertion.json", scenario: "ob2-revoked-hosted", code: "revoked", why: "410 Gone"},
 	{file: "ob2/spec-examples/signed-assertion.jws", scenario: "ob2-spec-examples", code: "malformed", format: "signed", source: "jws", why: "the spec says its example key does not exist; its badge class is not strict JSON"},
 	// OB 0.5 and 1.x.
-	{file: "ob1/validator-core/0_5_full_validate_assertion.json", scenario: "ob0.5-example.org", url: "http://example.org/assertion", valid: true, spec: "0.5", source: "url"},
+	{file: "ob1/validator-core/0_5_full_validate_assertion.json", scenario: "ob0.5-example.org", url: "http://example.org/assertion", valid: true, spec: "0.5", source: "url", insecure: true},
 	{file: "ob1/validator-core/0_5_assertion.json", code: "schema", spec: "0.5", why: "0.5 has no id: needs the URL it was fetched from"},
 	{file: "ob1/validator-core/0_5_1_assertion.json", code: "schema", spec: "0.5"},
-	{file: "ob1/validator-core/1_0_basic_assertion.json", scenario: "ob1-a.com", recipient: "test@example.com", valid: true, spec: "1.0",
+	{file: "ob1/validator-core/1_0_basic_assertion.json", scenario: "ob1-a.com", recipient: "test@example.com", valid: true, spec: "1.0", insecure: true,
 		why: "validator-core would flag the 1.0 issuer's missing email as a 2.0 Profile error; a 1.0 badge is judged by the 1.0 rules"},
-	{file: "ob1/validator-core/1_0_basic_assertion.json", scenario: "ob1-a.com", url: "http://a.com/instance", valid: true, spec: "1.0", source: "url"},
-	{file: "ob1/validator-core/1_0_basic_assertion_with_extra_properties.json", scenario: "ob1-a.com", valid: true, spec: "1.0"},
+	{file: "ob1/validator-core/1_0_basic_assertion.json", scenario: "ob1-a.com", url: "http://a.com/instance", valid: true, spec: "1.0", source: "url", insecure: true},
+	{file: "ob1/validator-core/1_0_basic_assertion_with_extra_properties.json", scenario: "ob1-a.com", valid: true, spec: "1.0", insecure: true},
 	{file: "ob1/validator-core/1_0_assertion_with_errors.json", scenario: "ob1-a.com", code: "schema", spec: "1.0", why: "recipient is not an IdentityObject"},
 	{file: "ob1/validator-core/1_1_basic_assertion.json", code: "fetch-failed", spec: "1.1", why: "detected as 1.1; nothing serves it"},
 	// Baked images.
@@ -332,6 +333,9 @@ func TestFixtures(t *testing.T) {
 			}
 			if tc.warning && len(r.Warnings) == 0 {
 				t.Errorf("no warning\n%s", dump(r))
+			}
+			if tc.insecure && !hasWarning(r, WarnTransport) {
+				t.Errorf("no transport warning\n%s", dump(r))
 			}
 		})
 	}
