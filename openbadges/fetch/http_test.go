@@ -82,3 +82,19 @@ func TestPlainHTTPAllowListedIsNotInsecure(t *testing.T) {
 		t.Fatalf("https: %+v, %v", resp, err)
 	}
 }
+
+// A test client (Redirect set) resolves no name but the mapped ones and
+// the allow-listed ones: an unmapped public name is refused before any
+// lookup, and an allow-listed localhost is still reached.
+func TestRedirectClientResolvesOnlyKnownNames(t *testing.T) {
+	s := start(t, ok("local"))
+	c := mustNew(t, Options{Redirect: map[string]string{"issuer.example:80": s.hostPort()}, AllowHosts: []string{"localhost:" + s.port()}})
+	if resp, err := c.Get(context.Background(), "http://localhost:"+s.port()+"/", "", JSONLimit); err != nil || string(resp.Body) != "local" || resp.Insecure {
+		t.Fatalf("allow-listed localhost: %+v, %v", resp, err)
+	}
+	_, err := c.Get(context.Background(), "https://unmapped.example/", "", JSONLimit)
+	wantCode(t, err, problem.BlockedAddress)
+	if !strings.Contains(err.Error(), "not mapped") {
+		t.Errorf("error %v", err)
+	}
+}
