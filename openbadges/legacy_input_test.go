@@ -320,3 +320,23 @@ func countWarnings(r *Report, c Code) int {
 	}
 	return n
 }
+
+// A URL whose issuer answers with something that is no badge document.
+func TestURLAnsweringNonBadge(t *testing.T) {
+	is := newTestIssuer(t)
+	v := is.verifier(t, testNow)
+	for path, body := range map[string]string{
+		"/page":  "<!DOCTYPE html><html><body>Welcome</body></html>",
+		"/words": "hello",
+		"/array": "[1,2]",
+	} {
+		is.put(path, []byte(body))
+		if r := v.Verify(context.Background(), []byte(is.url(path)), nil); r.Valid || !hasCode(r, problem.Malformed) || r.Source != "url" {
+			t.Errorf("%s: %s", path, dump(r))
+		}
+	}
+	is.put("/thing", Object{"hello": "world"})
+	if r := v.Verify(context.Background(), []byte(is.url("/thing")), nil); r.Valid || !hasCode(r, problem.Schema) {
+		t.Errorf("/thing: %s", dump(r))
+	}
+}
