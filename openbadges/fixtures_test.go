@@ -334,7 +334,7 @@ func TestFixtures(t *testing.T) {
 			if tc.warning && len(r.Warnings) == 0 {
 				t.Errorf("no warning\n%s", dump(r))
 			}
-			if tc.insecure && !hasWarning(r, WarnTransport) {
+			if tc.insecure && !hasWarning(r, WarnTransport, "") {
 				t.Errorf("no transport warning\n%s", dump(r))
 			}
 		})

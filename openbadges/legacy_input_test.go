@@ -10,15 +10,6 @@ import (
 	"backpack/openbadges/problem"
 )
 
-func hasWarning(r *Report, c Code) bool {
-	for _, w := range r.Warnings {
-		if w.Code == c {
-			return true
-		}
-	}
-	return false
-}
-
 // TestInputRule is the rule of README's verify section for input that is
 // not a badge: malformed for text or JSON that cannot be read as a
 // badge document, schema for a JSON object that is not a badge (or one
@@ -240,7 +231,7 @@ func TestOB05FileWithVerifyURL(t *testing.T) {
 	}
 
 	r := verify("ob0.5-example.org", withURL("http://example.org/assertion"))
-	if !r.Valid || r.Spec != "0.5" || r.Format != "hosted" || r.Source != "json" || !hasWarning(r, WarnTransport) {
+	if !r.Valid || r.Spec != "0.5" || r.Format != "hosted" || r.Source != "json" || !hasWarning(r, WarnTransport, "") {
 		t.Errorf("0.5 file with verify.url: %s", dump(r))
 	}
 	if r.Badge == nil || r.Badge.Name != "Test Badge for admin@bluemantis.com" {
@@ -263,7 +254,7 @@ func TestOB05FileWithVerifyURL(t *testing.T) {
 	tampered["recipient"] = "mallory@example.org"
 	b, _ := json.Marshal(tampered)
 	r = verify("ob0.5-example.org", b)
-	if !r.Valid || !hasWarning(r, problem.IDMismatch) || r.Badge.Recipient.Identity == "mallory@example.org" {
+	if !r.Valid || !hasWarning(r, problem.IDMismatch, "") || r.Badge.Recipient.Identity == "mallory@example.org" {
 		t.Errorf("tampered 0.5 copy: %s", dump(r))
 	}
 	// Without verify.url it still names no URL.
@@ -279,7 +270,7 @@ func TestVerifierPlainHTTP(t *testing.T) {
 	web := newFixtureWeb(t, "ob1-a.com")
 	v := &Verifier{Fetch: web.client, Now: func() time.Time { return fixtureNow }}
 	r := v.Verify(context.Background(), []byte("http://a.com/instance"), []Identity{{Email, "test@example.com"}})
-	if !r.Valid || !hasWarning(r, WarnTransport) {
+	if !r.Valid || !hasWarning(r, WarnTransport, "") {
 		t.Fatalf("1.0 badge over http: %s", dump(r))
 	}
 	for _, w := range r.Warnings {
@@ -294,7 +285,7 @@ func TestVerifierPlainHTTP(t *testing.T) {
 	// All https (validator-core's 2.0 graph): no transport warning.
 	web = newFixtureWeb(t, "ob2-validator-core")
 	v = &Verifier{Fetch: web.client, Now: func() time.Time { return fixtureNow }}
-	if r := v.Verify(context.Background(), []byte("https://example.org/beths-robotics-badge.json"), nil); !r.Valid || hasWarning(r, WarnTransport) {
+	if r := v.Verify(context.Background(), []byte("https://example.org/beths-robotics-badge.json"), nil); !r.Valid || hasWarning(r, WarnTransport, "") {
 		t.Errorf("2.0 badge over https: %s", dump(r))
 	}
 
@@ -306,7 +297,7 @@ func TestVerifierPlainHTTP(t *testing.T) {
 	// Allow-listed (--allow-host) plain http is the operator's choice: no warning.
 	a := is.assertion("/assertions/ok", earner, false)
 	is.put("/assertions/ok", a)
-	if r := is.verifier(t, testNow).Verify(context.Background(), []byte(is.url("/assertions/ok")), nil); !r.Valid || hasWarning(r, WarnTransport) {
+	if r := is.verifier(t, testNow).Verify(context.Background(), []byte(is.url("/assertions/ok")), nil); !r.Valid || hasWarning(r, WarnTransport, "") {
 		t.Errorf("allow-listed http: %s", dump(r))
 	}
 }
