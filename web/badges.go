@@ -42,7 +42,7 @@ const (
 )
 
 func (s *Server) registerBadges(e *echo.Echo) {
-	g := e.Group("/badges", s.requireUser)
+	g := s.usersOnly(e, "/badges")
 	g.GET("", s.badges).Name = routeBadges
 	g.GET("/new", s.newBadges).Name = routeNewBadges
 	s.acceptBody(g.POST("", s.addBadges), maxUploadBody, 0).Name = routeBadges

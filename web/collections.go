@@ -55,7 +55,7 @@ const (
 )
 
 func (s *Server) registerCollections(e *echo.Echo) {
-	g := e.Group("/collections", s.requireUser)
+	g := s.usersOnly(e, "/collections")
 	g.GET("", s.collections).Name = routeCollections
 	g.POST("", s.createCollection).Name = routeCollections
 	g.POST("/add", s.addFromBadgePage).Name = routeCollectionsAdd

@@ -126,7 +126,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	} else {
 		s.log.Debug("request refused", "method", req.Method, "path", req.URL.Path, "status", status, "err", err)
 	}
-	if he, ok := errors.AsType[*echo.HTTPError](err); ok && status == http.StatusTooManyRequests {
+	if he, ok := errors.AsType[*echo.HTTPError](err); ok && (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) {
 		if secs, ok := he.Message.(retryAfter); ok {
 			c.Response().Header().Set("Retry-After", secs.String())
 		}

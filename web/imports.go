@@ -43,7 +43,7 @@ const (
 )
 
 func (s *Server) registerImports(e *echo.Echo) {
-	g := e.Group("/imports", s.requireUser)
+	g := s.usersOnly(e, "/imports")
 	g.GET("", s.importJobs).Name = routeImports
 	s.acceptBody(g.POST("", s.startImport), maxArchiveBody, archiveRead).Name = routeImports
 	g.GET("/:id", s.importJob).Name = routeImport

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -49,7 +48,9 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := cop.Check(r); err != nil {
 			return errCSRF
 		}
-		if err := readForm(r); err != nil {
+		done, err := s.readForm(c)
+		defer done()
+		if err != nil {
 			return err
 		}
 		if publicVerifyPath(r.URL.Path) {
@@ -64,20 +65,4 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
-}
-
-// readForm parses an urlencoded or multipart body, within the route's body
-// limit (limitBody runs first), so that a body over it is refused with its
-// *http.MaxBytesError (413) even when it came without a length: FormValue
-// would drop that error and see an empty form. Handlers then read the
-// parsed form. A malformed body is left to look empty, as before.
-func readForm(r *http.Request) error {
-	err := r.ParseForm()
-	if err == nil {
-		err = r.ParseMultipartForm(32 << 20) // what echo's FormValue and FormFile use
-	}
-	if _, tooLarge := errors.AsType[*http.MaxBytesError](err); tooLarge {
-		return err
-	}
-	return nil
 }

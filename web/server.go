@@ -80,6 +80,11 @@ type Config struct {
 	Badges   *badges.Service
 	Fetch    *fetch.Client
 	Verifier *openbadges.Verifier
+	// UploadBudget bounds the bytes of the upload bodies (multipart forms
+	// on routes that take more than an ordinary form) received or held at
+	// once, in memory and spooled to disk, across all requests. Zero:
+	// defaultUploadBudget.
+	UploadBudget int64
 }
 
 // Route names, for e.Reverse (s.url). Each file names the routes it
@@ -116,6 +121,11 @@ type Server struct {
 	// they were registered, by method and path; the others take
 	// defaultBody.
 	bodies map[string]bodyRule
+	// userPaths are the path prefixes of the groups only signed-in users
+	// reach (usersOnly).
+	userPaths []string
+	// uploads is what is left of UploadBudget (readForm).
+	uploads *uploadBudget
 }
 
 // New builds the application.
@@ -157,6 +167,10 @@ func New(cfg Config) (*Server, error) {
 	s.cfg, s.core = cfg, cfg.Badges
 	s.viewerRate, s.badgeRate = newLimiter(viewerLimit), newLimiter(badgeLimit)
 	s.pages = newPageCache()
+	if cfg.UploadBudget <= 0 {
+		cfg.UploadBudget = defaultUploadBudget
+	}
+	s.uploads = newUploadBudget(cfg.UploadBudget)
 	s.secure = cfg.BaseURL.Scheme == "https"
 	if err := s.initSessions(); err != nil {
 		return nil, err
@@ -182,11 +196,13 @@ func New(cfg Config) (*Server, error) {
 		},
 	}))
 	// The order matters. Echo has matched the route before these run.
-	// Nothing reads the request body before the session is loaded and the
-	// matched route's body limit applies: csrf is the first to read it
-	// (the form's _csrf field).
+	// Nothing reads the request body before the session is loaded, a
+	// route for signed-in users has turned away a request without one,
+	// and the matched route's body limit applies: csrf is the first to
+	// read it (the form's _csrf field), within the upload budget.
 	e.Use(s.securityHeaders)
 	e.Use(s.loadSession)
+	e.Use(s.usersFirst)
 	e.Use(s.limitBody)
 	e.Use(s.csrf)
 	s.echo = e
@@ -215,6 +231,31 @@ func (s *Server) url(name string, params ...any) string {
 // defaultBody is how large a request body may be on every route that does
 // not declare otherwise with acceptBody.
 const defaultBody = 1 << 20
+
+// usersOnly is e.Group(prefix) for pages only signed-in users reach:
+// requireUser guards each of its routes, and usersFirst applies it before
+// anything reads a request body.
+func (s *Server) usersOnly(e *echo.Echo, prefix string) *echo.Group {
+	s.userPaths = append(s.userPaths, prefix)
+	return e.Group(prefix, s.requireUser)
+}
+
+// usersFirst answers a request for a route of a usersOnly group that
+// comes without a signed-in user (anonymous, or its session ended) as
+// requireUser does, before limitBody and csrf: such a request never makes
+// the server receive its body, however large the route allows.
+func (s *Server) usersFirst(next echo.HandlerFunc) echo.HandlerFunc {
+	guarded := s.requireUser(next)
+	return func(c echo.Context) error {
+		p := c.Path()
+		for _, prefix := range s.userPaths {
+			if p == prefix || strings.HasPrefix(p, prefix+"/") {
+				return guarded(c)
+			}
+		}
+		return next(c)
+	}
+}
 
 // bodyRule is what a route accepts as a request body.
 type bodyRule struct {
@@ -250,6 +291,7 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		if r.ContentLength > rule.limit {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
+		c.Set(ctxBodyLimit, rule.limit)
 		if rule.read > 0 {
 			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(rule.read))
 		}

@@ -51,7 +51,7 @@ const (
 )
 
 func (s *Server) registerSettings(e *echo.Echo) {
-	g := e.Group("/settings", s.requireUser)
+	g := s.usersOnly(e, "/settings")
 	g.GET("", s.settings).Name = routeSettings
 	g.POST("/profile", s.saveProfile).Name = routeProfile
 	g.GET("/export.zip", s.exportArchive).Name = routeExport
