@@ -90,9 +90,15 @@ type backpackProcess struct {
 // and a failed test shows its log.
 func startBackpack(t *testing.T, data string, args ...string) *backpackProcess {
 	t.Helper()
+	return startBackpackEnv(t, data, []string{}, args...)
+}
+
+// startBackpackEnv is startBackpack with the environment env.
+func startBackpackEnv(t *testing.T, data string, env []string, args ...string) *backpackProcess {
+	t.Helper()
 	p := &backpackProcess{t: t, stdout: &browserLog{}, log: &browserLog{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(backpackBinary(t), append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data}, args...)...)
-	p.cmd.Env = []string{}
+	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.log
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
