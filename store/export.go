@@ -17,9 +17,12 @@ type Snapshot struct {
 }
 
 // Snapshot calls fn with a read-only view of the user's data that stays
-// the same while fn runs, whatever is written meanwhile.
+// the same while fn runs, whatever is written meanwhile. It reads on a
+// connection of its own pool, never one of the readers pages use; fn
+// should not wait for anything slower than the disk (a client's download,
+// say): other exports wait for the connection meanwhile.
 func (db *DB) Snapshot(ctx context.Context, userID int64, fn func(*Snapshot) error) error {
-	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.snap.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("store: Snapshot: %w", err)
 	}

@@ -1,10 +1,12 @@
 // Package store keeps Backpack's data in SQLite. It owns every SQL string of
 // the program: callers get domain types and sentinel errors, never rows.
 //
-// The database is opened twice: a writer pool with a single connection and
-// immediate transactions (so read-then-write transactions never fail with
-// SQLITE_BUSY), and a read-only pool for concurrent readers. Pragmas live in
-// the DSN so that every pooled connection gets them.
+// The database is opened three times: a writer pool with a single
+// connection and immediate transactions (so read-then-write transactions
+// never fail with SQLITE_BUSY), a read-only pool for concurrent readers,
+// and a small read-only pool of its own for exports (Snapshot), so that
+// exports never take the connections pages and /healthz need. Pragmas live
+// in the DSN so that every pooled connection gets them.
 package store
 
 import (
@@ -33,6 +35,7 @@ var (
 type DB struct {
 	w    *sql.DB // one connection, immediate transactions
 	r    *sql.DB // read-only pool
+	snap *sql.DB // read-only, for Snapshot only: snapshotConns connections
 	path string
 }
 
@@ -92,12 +95,23 @@ func Open(ctx context.Context, dir string) (*DB, error) {
 		return nil, fmt.Errorf("store: open reader: %w", err)
 	}
 	r.SetMaxOpenConns(4)
-	return &DB{w: w, r: r, path: path}, nil
+	snap, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("store: open snapshot reader: %w", err)
+	}
+	snap.SetMaxOpenConns(snapshotConns)
+	return &DB{w: w, r: r, snap: snap, path: path}, nil
 }
 
-// Close closes both pools.
+// snapshotConns is how many Snapshots may read at once; more wait for one
+// to end (within their context).
+const snapshotConns = 2
+
+// Close closes the pools.
 func (db *DB) Close() error {
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(db.snap.Close(), db.r.Close(), db.w.Close())
 }
 
 // Ping checks that the database answers a query.

@@ -126,6 +126,8 @@ type Server struct {
 	userPaths []string
 	// uploads is what is left of UploadBudget (readForm).
 	uploads *uploadBudget
+	// exports are the users with an export under way (sendSnapshot).
+	exports exportSlots
 }
 
 // New builds the application.
