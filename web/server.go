@@ -247,12 +247,11 @@ func (s *Server) usersOnly(e *echo.Echo, prefix string) *echo.Group {
 // requireUser does, before limitBody and csrf: such a request never makes
 // the server receive its body, however large the route allows.
 func (s *Server) usersFirst(next echo.HandlerFunc) echo.HandlerFunc {
-	guarded := s.requireUser(next)
 	return func(c echo.Context) error {
 		p := c.Path()
 		for _, prefix := range s.userPaths {
-			if p == prefix || strings.HasPrefix(p, prefix+"/") {
-				return guarded(c)
+			if strings.HasPrefix(p, prefix) && (len(p) == len(prefix) || p[len(prefix)] == '/') {
+				return s.requireUser(next)(c)
 			}
 		}
 		return next(c)
@@ -281,19 +280,10 @@ func (s *Server) acceptBody(r *echo.Route, limit int64, read time.Duration) *ech
 func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
-		rule, ok := s.bodies[r.Method+" "+c.Path()]
-		if !ok {
-			rule.limit = defaultBody
-		}
-		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
-			// Such a form is read into memory whole: never more than an
-			// ordinary one, whatever the route takes (uploads are multipart).
-			rule.limit = min(rule.limit, defaultBody)
-		}
+		rule := s.bodyRule(c)
 		if r.ContentLength > rule.limit {
 			return echo.ErrStatusRequestEntityTooLarge
 		}
-		c.Set(ctxBodyLimit, rule.limit)
 		if rule.read > 0 {
 			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(rule.read))
 		}
@@ -302,6 +292,21 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// bodyRule is the body rule of the route c matched.
+func (s *Server) bodyRule(c echo.Context) bodyRule {
+	r := c.Request()
+	rule, ok := s.bodies[r.Method+" "+c.Path()]
+	if !ok {
+		rule.limit = defaultBody
+	}
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+		// Such a form is read into memory whole: never more than an
+		// ordinary one, whatever the route takes (uploads are multipart).
+		rule.limit = min(rule.limit, defaultBody)
+	}
+	return rule
 }
 
 // ServeHTTP makes Server an http.Handler.

@@ -37,10 +37,6 @@ const (
 	uploadRetry = time.Minute
 )
 
-// ctxBodyLimit is the context key under which limitBody leaves the
-// matched route's body limit.
-const ctxBodyLimit = "bodyLimit"
-
 // errUploadsBusy answers an upload that does not fit in the budget now.
 var errUploadsBusy = echo.NewHTTPError(http.StatusServiceUnavailable, retryAfter(uploadRetry))
 
@@ -69,7 +65,7 @@ func (s *Server) readForm(c echo.Context) (done func(), err error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	multi := ct == "multipart/form-data"
 	if multi {
-		n, _ := c.Get(ctxBodyLimit).(int64)
+		n := s.bodyRule(c).limit
 		if r.ContentLength >= 0 {
 			n = min(n, r.ContentLength)
 		}
