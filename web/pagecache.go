@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 	"github.com/labstack/echo/v4"
 )
 
@@ -32,6 +33,12 @@ import (
 // costs one indexed read. pageTTL still bounds a kept page's age, for the
 // "verified 3 minutes ago" text. Only complete 200 responses to plain
 // GETs are kept, never one that set a cookie.
+//
+// The cache is bounded by bytes (pageCacheBytes: bodies, headers and
+// keys) and entries (pageCacheMax); when either is reached the least
+// recently used entries go first, and every pageTTL the entries older
+// than pageTTL are dropped, so a burst of distinct pages leaves no
+// memory behind it.
 
 // pageCacheStore is what the page cache needs of the store: the owner's
 // public version its entries are kept against.
@@ -40,9 +47,13 @@ type pageCacheStore interface {
 }
 
 const (
-	pageTTL      = 30 * time.Second
-	pageCacheMax = 2048 // entries; when full, the cache starts again empty
-	pageMaxBytes = 1 << 20
+	pageTTL        = 30 * time.Second
+	pageCacheMax   = 4096     // entries
+	pageCacheBytes = 32 << 20 // bytes of the entries, all together
+	pageMaxBytes   = 1 << 20  // a larger response is not kept
+	// pageEntryBytes is what an entry costs besides its key, header and
+	// body.
+	pageEntryBytes = 256
 )
 
 // cachedPage is a kept response, or (kept false) only whose data a URL
@@ -54,28 +65,66 @@ type cachedPage struct {
 	at      time.Time
 	header  http.Header
 	body    []byte
+	size    int64 // what it costs the cache (put sets it)
 }
 
+// pageCache is a least-recently-used cache of cachedPages, bounded by
+// entries and by bytes. Entries are never changed once put: a request may
+// be serving one while it is evicted.
 type pageCache struct {
-	mu sync.RWMutex
-	m  map[string]*cachedPage
+	mu       sync.Mutex
+	lru      *simplelru.LRU[string, *cachedPage]
+	bytes    int64 // the sizes of the entries held
+	maxBytes int64
+	swept    time.Time // when the expired entries were last dropped
 }
 
-func newPageCache() *pageCache { return &pageCache{m: map[string]*cachedPage{}} }
+func newPageCache() *pageCache { return newPageCacheSized(pageCacheMax, pageCacheBytes) }
+
+func newPageCacheSized(entries int, maxBytes int64) *pageCache {
+	pc := &pageCache{maxBytes: maxBytes}
+	// The callback runs for every entry that leaves, by eviction or Remove.
+	pc.lru, _ = simplelru.NewLRU(entries, func(_ string, p *cachedPage) { pc.bytes -= p.size })
+	return pc
+}
 
 func (pc *pageCache) get(key string) *cachedPage {
-	pc.mu.RLock()
-	defer pc.mu.RUnlock()
-	return pc.m[key]
-}
-
-func (pc *pageCache) put(key string, p *cachedPage) {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
-	if len(pc.m) >= pageCacheMax {
-		clear(pc.m)
+	p, _ := pc.lru.Get(key)
+	return p
+}
+
+// put keeps p under key (p.at is when it was rendered), evicting the
+// least recently used entries while the cache is over its bytes, and
+// drops the expired entries when it has not done so for pageTTL.
+func (pc *pageCache) put(key string, p *cachedPage) {
+	p.size = int64(pageEntryBytes + len(key) + len(p.body))
+	for k, vs := range p.header {
+		p.size += int64(len(k))
+		for _, v := range vs {
+			p.size += int64(len(v))
+		}
 	}
-	pc.m[key] = p
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.lru.Remove(key)
+	if p.size > pc.maxBytes {
+		return
+	}
+	pc.lru.Add(key, p)
+	pc.bytes += p.size
+	for pc.bytes > pc.maxBytes {
+		pc.lru.RemoveOldest()
+	}
+	if p.at.Sub(pc.swept) >= pageTTL {
+		pc.swept = p.at
+		for _, k := range pc.lru.Keys() {
+			if old, ok := pc.lru.Peek(k); ok && p.at.Sub(old.at) >= pageTTL {
+				pc.lru.Remove(k)
+			}
+		}
+	}
 }
 
 // cacheKey names the variant of a public response, or "" when the request
@@ -126,7 +175,7 @@ func (s *Server) cachedPublic(next echo.HandlerFunc) echo.HandlerFunc {
 		if p == nil || p.owner != owner {
 			// The owner's version was not read before this render:
 			// remember whose page it is, so that the next one can be kept.
-			s.pages.put(key, &cachedPage{owner: owner})
+			s.pages.put(key, &cachedPage{owner: owner, at: now})
 			return nil
 		}
 		if after, err := s.cfg.Store.PublicVersion(ctx, owner); err != nil || after != before {

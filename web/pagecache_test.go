@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -221,5 +223,63 @@ func TestCachedEmbedKeepsItsHeaders(t *testing.T) {
 				t.Errorf("request %d of %s: CSP %q, X-Frame-Options %q", i+1, path, csp, p.Header.Get("X-Frame-Options"))
 			}
 		}
+	}
+}
+
+// TestPageCacheIsBoundedByBytes: however many public pages are read, the
+// kept responses never take more than pageCacheBytes; the least recently
+// used go first, and entries older than pageTTL are dropped.
+func TestPageCacheIsBoundedByBytes(t *testing.T) {
+	a := newApp(t)
+	owner, _, _ := a.db.CreateUser(context.Background(), "owner@example.org", "h", a.clock.now())
+	const pageSize, pages = 32 << 10, 2000 // 62.5 MiB of pages: twice the budget
+	calls := map[string]int{}
+	h := a.cachedPublic(func(c echo.Context) error {
+		calls[c.Request().URL.Path]++
+		setOwner(c, owner.ID)
+		body := bytes.Repeat([]byte{byte(len(calls))}, pageSize)
+		return c.Blob(http.StatusOK, "text/html; charset=utf-8", body)
+	})
+	get := func(path string) {
+		t.Helper()
+		c := a.echo.NewContext(httptest.NewRequest(http.MethodGet, "http://backpack.test"+path, nil), httptest.NewRecorder())
+		if err := h(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held := func() (n int64) {
+		for _, p := range a.pages.lru.Values() {
+			n += p.size
+		}
+		return n
+	}
+	path := func(i int) string { return fmt.Sprintf("/b/page%d", i) }
+	for i := range pages {
+		get(path(i))
+		get(path(i)) // kept
+		get(path(0)) // read all along: never the least recently used
+		if a.pages.bytes > pageCacheBytes {
+			t.Fatalf("after %d pages the cache holds %d bytes, over its %d", i+1, a.pages.bytes, pageCacheBytes)
+		}
+	}
+	if n := held(); n != a.pages.bytes || n < pageCacheBytes/2 {
+		t.Errorf("the cache counts %d bytes, its entries take %d (budget %d)", a.pages.bytes, n, pageCacheBytes)
+	}
+	before := maps.Clone(calls)
+	get(path(pages - 1))
+	get(path(0))
+	get(path(1))
+	if calls[path(pages-1)] != before[path(pages-1)] || calls[path(0)] != before[path(0)] {
+		t.Error("the most recently used pages were not kept")
+	}
+	if calls[path(1)] != before[path(1)]+1 {
+		t.Error("the least recently used page was not evicted")
+	}
+
+	// Past the TTL, the next page kept drops all the others.
+	a.clock.add(pageTTL)
+	get("/b/fresh")
+	if n := a.pages.lru.Len(); n != 1 || a.pages.bytes != held() {
+		t.Errorf("after the TTL the cache holds %d entries (%d bytes), want only the new one", n, a.pages.bytes)
 	}
 }
