@@ -44,7 +44,7 @@ func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
 	f.string(&c.baseURL, "base-url", "BACKPACK_BASE_URL", "", "public URL of the app, used in mailed links; https makes cookies Secure (default http://ADDR)", getenv)
 	f.string(&c.smtpURL, "smtp-url", "BACKPACK_SMTP_URL", "", "send mail through this server: smtp://user:password@host:587?from=backpack@example.org (smtps:// for TLS on connect); without it mail is written to the log", getenv)
 	f.string(&c.sessionKey, "session-key", "BACKPACK_SESSION_KEY", "", "secret of at least 32 characters that signs and encrypts session cookies; 'NEW,OLD' rotates keys; without it a key is generated once in the data folder", getenv)
-	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the server fetch badges from this loopback or private HOST[:PORT] (refused by default); repeatable, comma-separated in the environment", getenv)
+	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the server fetch badges from this loopback or private HOST (ports 80 and 443) or HOST:PORT (that port only), refused by default; repeatable, comma-separated in the environment", getenv)
 	f.string(&c.logLevel, "log-level", "BACKPACK_LOG_LEVEL", "info", "debug, info, warn or error", getenv)
 	f.string(&c.reverifyEvery, "reverify-every", "BACKPACK_REVERIFY_EVERY", "24h", "how often every stored badge is verified again in the background (a duration such as 24h or 6h; 0 turns it off)", getenv)
 	f.string(&c.importLease, "import-lease", "BACKPACK_IMPORT_LEASE", "30s", "how long a worker holds the bulk-import items it took; after a crash they are redone once it runs out (several instances on one database never import an item twice)", getenv)

@@ -30,7 +30,7 @@ func verifyFlagSet(c *verifyConfig, getenv func(string) string) *flagSet {
 	f := newFlagSet("verify")
 	f.BoolVar(&c.json, "json", false, "print exactly one JSON report object instead of the human summary")
 	f.list(&c.recipients, "recipient", "BACKPACK_RECIPIENTS", "an identity (email, URL or telephone) the badge should be issued to; repeatable; matched when any matches", getenv)
-	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the verifier fetch from this loopback or private HOST[:PORT] (refused by default); repeatable", getenv)
+	f.list(&c.allowHosts, "allow-host", "BACKPACK_ALLOW_HOSTS", "let the verifier fetch from this loopback or private HOST (ports 80 and 443) or HOST:PORT (that port only), refused by default; repeatable", getenv)
 	f.string(&c.now, "now", "BACKPACK_NOW", "", "judge expiry and validity at this instant (RFC 3339) instead of now", getenv)
 	f.usageLine = "backpack verify [--json] [--recipient ID]... [--allow-host HOST[:PORT]]... [--now RFC3339] INPUT\n\nINPUT is a file (.png, .svg, .json, .jws/.jwt or any text file holding JSON or a compact JWS),\n- for standard input, or an http(s) URL. Exit status: 0 valid, 1 not valid, 2 could not run."
 	return f

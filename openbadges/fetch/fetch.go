@@ -8,10 +8,11 @@
 // against the deny-list); then the address actually dialled is checked by
 // code.dny.dev/ssrf in the dialer's Control hook, after name resolution, for
 // every connection including each redirect hop, which also defeats DNS
-// rebinding. Loopback and private hosts are reachable only when named in
-// Options.AllowHosts (`--allow-host`). Plain http is fetched from any host
-// the guard lets through, and a Response says so (Insecure) unless every
-// plain-http hop was to an allow-listed host.
+// rebinding. Loopback and private hosts are reachable only as named in
+// Options.AllowHosts (`--allow-host`): HOST on ports 80 and 443, HOST:PORT
+// on that port only. Plain http is fetched from any host the guard lets
+// through, and a Response says so (Insecure) unless every plain-http hop
+// was to an allow-listed host.
 //
 // Responses are capped in size (after transparent gzip decoding), in time
 // (dial, TLS, headers and the whole request) and in number: a Client lets
@@ -43,9 +44,10 @@ import (
 // Options configure a Client. The zero value is the production setting.
 type Options struct {
 	// AllowHosts lists HOST or HOST:PORT entries that may be reached although
-	// loopback or private (from --allow-host). Names are resolved once, at
-	// New, to /32 and /128 prefixes; HOST:PORT also permits that port (for
-	// that host only). Plain http to these hosts is not reported Insecure.
+	// loopback or private (from --allow-host): HOST on ports 80 and 443,
+	// HOST:PORT on that port only, never any other port of that host. Names
+	// are resolved once, at New, to /32 and /128 prefixes. Plain http to
+	// these hosts is not reported Insecure.
 	AllowHosts []string
 
 	DialTimeout   time.Duration // default 5s
@@ -66,6 +68,7 @@ type Options struct {
 	// check lets the connection through. Nothing outside tests sets it:
 	// the command line and the server build Options without it, so a
 	// badge or a user cannot make production dial anything else.
+	// A mapped host:port is allowed in URLs on that port only.
 	Redirect map[string]string
 }
 
@@ -99,16 +102,24 @@ type Client struct {
 // its name does not resolve.
 func New(o Options) (*Client, error) {
 	allow := slices.Clone(o.AllowHosts)
+	var names []allowRule // mapped names: allowed in URLs, never resolved
 	for from, to := range o.Redirect {
-		if _, _, err := net.SplitHostPort(from); err != nil {
+		host, port, err := net.SplitHostPort(from)
+		if err != nil {
 			return nil, fmt.Errorf("fetch: redirect %q: %w", from, err)
 		}
+		p, err := parsePort(port)
+		if err != nil {
+			return nil, fmt.Errorf("fetch: redirect %q: %w", from, err)
+		}
+		names = append(names, allowRule{name: normalHost(host), ports: []uint16{p}})
 		allow = append(allow, to)
 	}
 	g, err := newGuard(allow)
 	if err != nil {
 		return nil, err
 	}
+	g.mapped = names
 	c := &Client{
 		guard:        g,
 		userAgent:    or(o.UserAgent, "Backpack/1 (+Open Badges verifier)"),

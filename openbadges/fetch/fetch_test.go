@@ -281,6 +281,7 @@ func TestTooLargeStream(t *testing.T) {
 		defer func() { done <- rep }()
 		for rep.written < 5<<20 {
 			if _, err := w.Write(chunk); err != nil {
+				rep.disconnected = true // the client hung up already
 				return
 			}
 			w.(http.Flusher).Flush()

@@ -22,7 +22,9 @@ import (
 var defaultPorts = []uint16{80, 443}
 
 // allowRule is one --allow-host entry: the addresses its host resolved to
-// at New, and the ports it may be reached on.
+// at New, and the ports it may be reached on: exactly the one it names
+// (HOST:PORT), or 80 and 443 when it names none (HOST), the default ports
+// of http and https.
 type allowRule struct {
 	name     string // lower-case host name, "" for an IP literal
 	prefixes []netip.Prefix
@@ -46,6 +48,10 @@ func (r allowRule) permits(ip netip.Addr, port uint16) bool {
 // every public host.
 type guard struct {
 	rules []allowRule
+	// mapped are the names a test client maps to loopback servers
+	// (Options.Redirect), with the one port each is mapped on: allowed in
+	// URLs on that port, yet public names (plain http to them is Insecure).
+	mapped []allowRule
 	deflt *ssrf.Guardian
 }
 
@@ -73,11 +79,11 @@ func parseAllowHost(entry string) (allowRule, error) {
 	}
 	r := allowRule{ports: slices.Clone(defaultPorts)}
 	if port != "" {
-		p, err := strconv.ParseUint(port, 10, 16)
-		if err != nil || p == 0 {
-			return allowRule{}, fmt.Errorf("bad port %q", port)
+		p, err := parsePort(port)
+		if err != nil {
+			return allowRule{}, err
 		}
-		r.ports = append(r.ports, uint16(p))
+		r.ports = []uint16{p}
 	}
 	if host == "" || strings.ContainsAny(host, "/@%[] ") {
 		return allowRule{}, errors.New("not a host name or IP address")
@@ -100,6 +106,14 @@ func parseAllowHost(entry string) (allowRule, error) {
 }
 
 func normalHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
+
+func parsePort(port string) (uint16, error) {
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return 0, fmt.Errorf("bad port %q", port)
+	}
+	return uint16(p), nil
+}
 
 // control is the net.Dialer Control hook: it runs after name resolution,
 // on the exact address about to be connected, for every connection.
@@ -130,7 +144,7 @@ func (g *guard) check(network string, ap netip.AddrPort) error {
 }
 
 // allowedHost reports whether host (as written in a URL) names an
-// allow-listed host, and the ports that host may use.
+// allow-listed host, and the ports it is allowed on.
 func (g *guard) allowedHost(host string) (ok bool, ports []uint16) {
 	ip, err := netip.ParseAddr(host)
 	for _, r := range g.rules {
@@ -149,8 +163,9 @@ func (g *guard) allowedHost(host string) (ok bool, ports []uint16) {
 }
 
 // checkURL applies the URL rules, before any network activity: https or
-// http, no user info, a host, an allowed port,
-// and for IP literals the same address check as at dial time.
+// http, no user info, a host, an allowed port (443 and 80, or one an
+// allow rule names for that host), and for IP literals the same address
+// check as at dial time.
 // It returns a copy of the URL without its fragment, ready to request.
 func (g *guard) checkURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
@@ -175,16 +190,21 @@ func (g *guard) checkURL(raw string) (*url.URL, error) {
 	// https, so loopback and private hosts stay refused unless allowed.
 	// Response.Insecure tells the caller.
 	_, ports := g.allowedHost(host)
+	for _, r := range g.mapped {
+		if r.name == normalHost(host) {
+			ports = append(ports, r.ports...)
+		}
+	}
 	port := uint16(443)
 	if u.Scheme == "http" {
 		port = 80
 	}
 	if p := u.Port(); p != "" {
-		n, err := strconv.ParseUint(p, 10, 16)
+		n, err := parsePort(p)
 		if err != nil {
 			return nil, problem.Wrap(err, problem.BlockedAddress, "bad port in URL")
 		}
-		port = uint16(n)
+		port = n
 	}
 	if !slices.Contains(defaultPorts, port) && !slices.Contains(ports, port) {
 		return nil, problem.Wrap(fmt.Errorf("%w: %d", ssrf.ErrProhibitedPort, port),

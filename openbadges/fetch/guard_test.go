@@ -68,9 +68,10 @@ func TestControlDefault(t *testing.T) {
 	}
 }
 
-// TestControlAllowList checks that an allow-listed host:port opens exactly
-// that pair: the extra port must not open for other hosts, and the
-// allowed IP gets no other port.
+// TestControlAllowList checks that an allow-listed HOST:PORT opens exactly
+// that pair: the port must not open for other hosts, and the allowed IP
+// gets no other port, not even 80 or 443; a HOST alone opens 80 and 443
+// of that host and nothing else.
 func TestControlAllowList(t *testing.T) {
 	g := mustNew(t, Options{AllowHosts: []string{"127.0.0.1:8080", "[::1]:9090", "10.0.0.7"}}).guard
 	for _, tc := range []struct {
@@ -78,8 +79,8 @@ func TestControlAllowList(t *testing.T) {
 		ok   bool
 	}{
 		{"127.0.0.1:8080", true},
-		{"127.0.0.1:80", true},
-		{"127.0.0.1:443", true},
+		{"127.0.0.1:80", false},
+		{"127.0.0.1:443", false},
 		{"[::ffff:127.0.0.1]:8080", true}, // the same destination, spelled mapped
 		{"127.0.0.1:8081", false},
 		{"127.0.0.2:8080", false},
@@ -88,8 +89,10 @@ func TestControlAllowList(t *testing.T) {
 		{"93.184.216.34:443", true},
 		{"[::1]:9090", true},
 		{"[::1]:8080", false},
+		{"[::1]:443", false},
 		{"[::1%lo]:9090", false},
 		{"10.0.0.7:443", true},
+		{"10.0.0.7:80", true},
 		{"10.0.0.7:8080", false},
 		{"10.0.0.8:443", false},
 	} {
@@ -179,10 +182,11 @@ func TestURLRulesAllowed(t *testing.T) {
 		{"https://example.org:443/", "https://example.org:443/"},
 		{"https://93.184.216.34/", "https://93.184.216.34/"},
 		{"http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"},
-		{"http://127.0.0.1/x", "http://127.0.0.1/x"},
 		{"http://localhost/", "http://localhost/"},
 		{"http://example.org/old#x", "http://example.org/old"}, // plain http to a name: the dial check decides
 		{"http://93.184.216.34/", "http://93.184.216.34/"},
+		{"https://localhost/", "https://localhost/"},
+		{"http://localhost:443/", "http://localhost:443/"},
 	} {
 		u, err := c.guard.checkURL(tc.raw)
 		if err != nil || u.String() != tc.want {
@@ -190,6 +194,20 @@ func TestURLRulesAllowed(t *testing.T) {
 		}
 	}
 	for _, raw := range []string{"http://127.0.0.1:8081/", "http://localhost:8080/", "http://127.0.0.2:8080/", "http://example.org:8080/", "http://10.0.0.1/"} {
+		if _, err := c.guard.checkURL(raw); problem.CodeOf(err) != problem.BlockedAddress {
+			t.Errorf("checkURL(%q) = %v, want %s", raw, err, problem.BlockedAddress)
+		}
+	}
+	// 127.0.0.1:8080 alone opens that port only, to http and https alike:
+	// neither 80 nor 443 of 127.0.0.1 (an IP literal is checked like the
+	// dial).
+	c = mustNew(t, Options{AllowHosts: []string{"127.0.0.1:8080"}})
+	for _, raw := range []string{"http://127.0.0.1:8080/", "https://127.0.0.1:8080/"} {
+		if _, err := c.guard.checkURL(raw); err != nil {
+			t.Errorf("checkURL(%q) = %v, want allowed", raw, err)
+		}
+	}
+	for _, raw := range []string{"http://127.0.0.1/x", "https://127.0.0.1/x", "http://127.0.0.1:443/", "http://[::ffff:127.0.0.1]/"} {
 		if _, err := c.guard.checkURL(raw); problem.CodeOf(err) != problem.BlockedAddress {
 			t.Errorf("checkURL(%q) = %v, want %s", raw, err, problem.BlockedAddress)
 		}
@@ -233,4 +251,26 @@ func FuzzCheckURL(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAllowHostOpensExactlyWhatItNames fetches from a live loopback server
+// through the real client: HOST:PORT reaches that port, while another
+// port of the same host, or the host named without a port (80 and 443
+// only), is refused before any connection.
+func TestAllowHostOpensExactlyWhatItNames(t *testing.T) {
+	s := start(t, ok("hello"))
+	other := start(t, ok("other"))
+	url := "http://127.0.0.1:" + s.port() + "/"
+	if _, err := mustNew(t, Options{AllowHosts: []string{"127.0.0.1:" + s.port()}}).Get(context.Background(), url, "", JSONLimit); err != nil {
+		t.Fatalf("allowed 127.0.0.1:%s: %v", s.port(), err)
+	}
+	for _, allow := range []string{"127.0.0.1:" + other.port(), "127.0.0.1", "localhost"} {
+		_, err := mustNew(t, Options{AllowHosts: []string{allow}}).Get(context.Background(), url, "", JSONLimit)
+		if problem.CodeOf(err) != problem.BlockedAddress {
+			t.Errorf("--allow-host %s, GET %s: %v, want %s", allow, url, err, problem.BlockedAddress)
+		}
+	}
+	if n := s.hits.Load(); n != 1 {
+		t.Errorf("the server was reached %d times, want once", n)
+	}
 }
