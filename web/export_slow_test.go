@@ -69,6 +69,7 @@ func TestSlowExportDownloadsHoldNoConnection(t *testing.T) {
 	}
 	// answers is what path answers within a generous time (a hang is a
 	// failure, not a slow answer).
+	var lastHeader http.Header
 	answers := func(path string, cookies []*http.Cookie) (int, string) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -79,6 +80,7 @@ func TestSlowExportDownloadsHoldNoConnection(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
+		lastHeader = resp.Header
 		return resp.StatusCode, string(b)
 	}
 
@@ -120,8 +122,8 @@ func TestSlowExportDownloadsHoldNoConnection(t *testing.T) {
 	if code, _ := answers("/badges", users[0].cookies); code != http.StatusOK {
 		t.Errorf("a signed-in page while %d exports download: %d", downloads, code)
 	}
-	if code, _ := answers("/settings/export/data.json", users[0].cookies); code != http.StatusTooManyRequests {
-		t.Errorf("a second export of the same user: %d, want 429", code)
+	if code, _ := answers("/settings/export/data.json", users[0].cookies); code != http.StatusTooManyRequests || lastHeader.Get("Retry-After") != "30" {
+		t.Errorf("a second export of the same user: %d, Retry-After %q; want 429 and 30", code, lastHeader.Get("Retry-After"))
 	}
 	if left := tempFiles(t, tmp); len(left) > 0 {
 		t.Errorf("TMPDIR holds %v: the exports' files should have no names", left)
