@@ -52,7 +52,7 @@ type guard struct {
 	// (Options.Redirect), with the one port each is mapped on: allowed in
 	// URLs on that port, yet public names (plain http to them is Insecure).
 	mapped []allowRule
-	deflt *ssrf.Guardian
+	deflt  *ssrf.Guardian
 }
 
 func newGuard(allowHosts []string) (*guard, error) {
