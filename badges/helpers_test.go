@@ -64,8 +64,8 @@ type world struct {
 func newWorld(t testing.TB) *world { return newWorldOf(t, newIssuer(t)) }
 
 // newWorldOf is another Backpack, on a database of its own, whose badges
-// come from is.
-func newWorldOf(t testing.TB, is *issuer) *world {
+// come from is (and the loopback HOST:PORTs in allow).
+func newWorldOf(t testing.TB, is *issuer, allow ...string) *world {
 	t.Helper()
 	db, err := store.Open(context.Background(), t.TempDir())
 	if err != nil {
@@ -73,7 +73,7 @@ func newWorldOf(t testing.TB, is *issuer) *world {
 	}
 	t.Cleanup(func() { db.Close() })
 	w := &world{db: db, is: is, now: testclock.Now()}
-	client, err := fetch.New(fetch.Options{AllowHosts: []string{w.is.HostPort()}})
+	client, err := fetch.New(fetch.Options{AllowHosts: append([]string{w.is.HostPort()}, allow...)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,8 +45,10 @@ func (s *Service) Import(ctx context.Context, userID int64, items []Item) ([]Res
 	return out, nil
 }
 
-// importOne verifies and stores one item.
+// importOne verifies and stores one item. Its fetches count against the
+// user's share of the fetch slots.
 func (s *Service) importOne(ctx context.Context, userID int64, ids []openbadges.Identity, it Item) Result {
+	ctx = forUser(ctx, userID)
 	res := Result{Item: it.Label}
 	if it.Err != nil {
 		res.Outcome, res.Code, res.Detail = Rejected, Code(problem.CodeOf(it.Err)), problem.MessageOf(it.Err)

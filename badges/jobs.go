@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"backpack/badges/archive"
@@ -27,7 +28,7 @@ const (
 	MaxRunningJobs    = 3      // unfinished imports a user may have at once
 	MaxCollectionName = 120    // characters of a collection's name
 	itemBatch         = 64     // items written per transaction on receipt
-	claimBatch        = 8      // items a worker takes from a job in one turn
+	claimBatch        = 8      // items of one user a worker takes in one turn
 )
 
 var archiveLimits = archive.Limits{MaxFiles: 3*MaxJobItems + 16, MaxFileBytes: MaxFileBytes, MaxTotalBytes: 2 << 30}
@@ -212,19 +213,29 @@ func (s *Service) Wake() {
 	}
 }
 
-// RunImports imports the queued jobs' items until ctx is done, jobs in
-// turn a few items at a time, so that one large import does not hold up
-// everyone else's. Items are claimed for Config.ImportLease, so that
-// several instances on one database never import the same item; the items
-// of a worker that stopped are taken again once its claim runs out. It
-// first deletes the jobs a stop cut off while they were received; jobs that
-// were queued resume where they were.
+// RunImports imports the queued jobs' items until ctx is done, with
+// Config.ImportWorkers workers each running ImportRound: every user with
+// queued imports gets a turn of a few items in each round, and no user is
+// served by two workers at once, so one large import (or one slow issuer)
+// does not hold up everyone else's. Items are claimed for
+// Config.ImportLease, so that several instances on one database never
+// import the same item; the items of a worker that stopped are taken again
+// once its claim runs out. It first deletes the jobs a stop cut off while
+// they were received; jobs that were queued resume where they were.
 func (s *Service) RunImports(ctx context.Context) {
 	if n, err := s.store.DeleteReceivingJobs(ctx); err != nil {
 		s.log.Error("imports: clean up", "err", err)
 	} else if n > 0 {
 		s.log.Info("imports: deleted uploads cut off by a stop", "jobs", n)
 	}
+	var wg sync.WaitGroup
+	for range s.workers {
+		wg.Go(func() { s.importWorker(ctx) })
+	}
+	wg.Wait()
+}
+
+func (s *Service) importWorker(ctx context.Context) {
 	tick := time.NewTicker(5 * time.Second)
 	defer tick.Stop()
 	for {
@@ -244,59 +255,86 @@ func (s *Service) RunImports(ctx context.Context) {
 	}
 }
 
-// ImportRound imports a few items of every queued job, and finishes the
-// jobs with nothing left to do; busy reports whether there was anything to
-// import.
+// ImportRound gives every user with queued imports one turn (see
+// importTurn), users served longest ago first, skipping those another
+// worker is serving; busy reports whether there was anything to import.
 func (s *Service) ImportRound(ctx context.Context) (busy bool, err error) {
 	jobs, err := s.store.QueuedImportJobs(ctx)
 	if err != nil {
 		return false, err
 	}
-	for _, j := range jobs {
+	users := s.sched.order(jobs)
+	for i, u := range users {
 		if ctx.Err() != nil {
 			return true, nil
 		}
-		items, err := s.store.ClaimImportItems(ctx, j.ID, claimBatch, s.now(), s.lease)
+		if !s.sched.begin(u.userID) {
+			continue
+		}
+		if i+1 < len(users) {
+			s.Wake() // an idle worker may serve the others meanwhile
+		}
+		b, err := s.importTurn(ctx, u.jobs)
+		s.sched.end(u.userID)
+		busy = busy || b
 		if err != nil {
 			return true, err
+		}
+	}
+	return busy, nil
+}
+
+// importTurn imports up to claimBatch items of the user's oldest job with
+// items to take, finishing on the way the jobs with nothing left to do;
+// busy reports whether it imported anything.
+func (s *Service) importTurn(ctx context.Context, jobs []store.ImportJob) (busy bool, err error) {
+	for _, j := range jobs {
+		items, err := s.store.ClaimImportItems(ctx, j.ID, claimBatch, s.now(), s.lease)
+		if err != nil {
+			return false, err
 		}
 		if len(items) == 0 {
 			// Done, unless another worker holds the rest.
 			left, err := s.store.UnfinishedImportItems(ctx, j.ID)
 			if err != nil {
-				return true, err
+				return false, err
 			}
 			if left == 0 {
 				if err := s.finishJob(ctx, j); err != nil {
-					return true, err
+					return false, err
 				}
 			}
 			continue
 		}
-		busy = true
-		ids, err := s.VerifiedIdentities(ctx, j.UserID)
-		if err != nil {
-			return true, err
+		return true, s.importItems(ctx, j, items)
+	}
+	return false, nil
+}
+
+// importItems imports the items claimed from job j.
+func (s *Service) importItems(ctx context.Context, j store.ImportJob, items []store.ImportItem) error {
+	ids, err := s.VerifiedIdentities(ctx, j.UserID)
+	if err != nil {
+		return err
+	}
+	for _, it := range items {
+		res := Result{Outcome: Rejected, Code: Code(it.Skip)}
+		if it.Skip == "" {
+			res = s.importOne(ctx, j.UserID, ids, Item{Label: it.Name, Data: it.Data, URL: it.Kind == "url",
+				from: &store.ItemOutcome{JobID: it.JobID, Seq: it.Seq}})
 		}
-		for _, it := range items {
-			res := Result{Outcome: Rejected, Code: Code(it.Skip)}
-			if it.Skip == "" {
-				res = s.importOne(ctx, j.UserID, ids, Item{Label: it.Name, Data: it.Data, URL: it.Kind == "url",
-					from: &store.ItemOutcome{JobID: it.JobID, Seq: it.Seq}})
-			}
-			if ctx.Err() != nil {
-				return true, nil // stopped mid-item: it is done again after the restart
-			}
-			if res.Saved() {
-				continue // SaveBadge recorded the item's outcome with the badge
-			}
-			it.Outcome, it.Code, it.Detail, it.BadgeName = string(res.Outcome), string(res.Code), res.Detail, res.Name
-			if err := s.store.FinishImportItem(ctx, it); err != nil {
-				return true, err
-			}
+		if ctx.Err() != nil {
+			return nil // stopped mid-item: it is done again after the restart
+		}
+		if res.Saved() {
+			continue // SaveBadge recorded the item's outcome with the badge
+		}
+		it.Outcome, it.Code, it.Detail, it.BadgeName = string(res.Outcome), string(res.Code), res.Detail, res.Name
+		if err := s.store.FinishImportItem(ctx, it); err != nil {
+			return err
 		}
 	}
-	return busy, nil
+	return nil
 }
 
 // finishJob recreates an export's collections from the badges its items

@@ -13,8 +13,10 @@ import (
 )
 
 // Check verifies a stored badge again, now, and stores the result (see
-// VerificationOf). It is "Verify now" for the owner and for viewers.
+// VerificationOf). It is "Verify now" for the owner and for viewers. Its
+// fetches count against the owner's share of the fetch slots.
 func (s *Service) Check(ctx context.Context, b store.Badge) (store.Verification, error) {
+	ctx = forUser(ctx, b.UserID)
 	ids, err := s.VerifiedIdentities(ctx, b.UserID)
 	if err != nil {
 		return store.Verification{}, err

@@ -58,6 +58,9 @@ type Config struct {
 	// ImportLease is how long an import worker holds the items it took
 	// (default 30 s): after a crash they wait that long to be redone.
 	ImportLease time.Duration
+	// ImportWorkers is how many users' imports RunImports serves at once
+	// (default 2): a user whose issuer is slow holds up one of them.
+	ImportWorkers int
 }
 
 // Service keeps badges verified and in the backpack.
@@ -68,6 +71,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	lease    time.Duration
+	workers  int
+	sched    *scheduler
 	wake     chan struct{} // new import work
 }
 
@@ -77,7 +82,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("badges: Store and Verifier are required")
 	}
 	s := &Service{store: cfg.Store, verifier: cfg.Verifier, fetch: cfg.Fetch, now: cfg.Now, log: cfg.Logger,
-		lease: cfg.ImportLease, wake: make(chan struct{}, 1)}
+		lease: cfg.ImportLease, workers: cfg.ImportWorkers, sched: newScheduler(), wake: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -86,6 +91,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.lease <= 0 {
 		s.lease = 30 * time.Second
+	}
+	if s.workers <= 0 {
+		s.workers = 2
 	}
 	return s, nil
 }

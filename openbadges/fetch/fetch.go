@@ -16,8 +16,9 @@
 //
 // Responses are capped in size (after transparent gzip decoding), in time
 // (dial, TLS, headers and the whole request) and in number: a Client lets
-// at most MaxConcurrent requests run at once, and a Session bounds the
-// fetches of one verification. Failures are *problem.Error values with the
+// at most MaxConcurrent requests run at once, the fetches made for one
+// owner (ForOwner: one user) at most MaxPerOwner of them, and a Session
+// bounds the fetches of one verification. Failures are *problem.Error values with the
 // codes BlockedAddress, FetchFailed or TooLarge; their messages never carry
 // fetched content.
 package fetch
@@ -56,6 +57,9 @@ type Options struct {
 	Timeout       time.Duration // the whole request, body included; default 20s
 	MaxRedirects  int           // default 5
 	UserAgent     string        // default "Backpack/1 (+Open Badges verifier)"
+	// MaxPerOwner is how many requests made for one owner (ForOwner) run
+	// at once; default MaxPerOwner.
+	MaxPerOwner int
 
 	// RootCAs adds trusted roots, for tests against https test servers.
 	RootCAs *x509.CertPool
@@ -96,6 +100,7 @@ type Client struct {
 	timeout      time.Duration
 	maxRedirects int
 	slots        chan struct{}
+	owners       owners
 }
 
 // New returns a Client. It fails when an AllowHosts entry is malformed or
@@ -126,6 +131,7 @@ func New(o Options) (*Client, error) {
 		timeout:      or(o.Timeout, 20*time.Second),
 		maxRedirects: or(o.MaxRedirects, 5),
 		slots:        make(chan struct{}, MaxConcurrent),
+		owners:       owners{per: min(or(o.MaxPerOwner, MaxPerOwner), MaxConcurrent), m: map[string]*share{}},
 	}
 	dialer := &net.Dialer{Timeout: or(o.DialTimeout, 5*time.Second), Control: g.control}
 	dial := dialer.DialContext
@@ -202,6 +208,15 @@ func (c *Client) Get(ctx context.Context, rawURL, accept string, limit Limit) (*
 func (c *Client) get(ctx context.Context, u *url.URL, accept string, limit Limit) (*Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
+	// The owner's own slot first: fetches waiting for their owner's share
+	// hold none of everyone's.
+	if owner, ok := ctx.Value(ownerKey{}).(string); ok {
+		release, err := c.owners.acquire(ctx, owner)
+		if err != nil {
+			return nil, problem.Wrap(err, problem.FetchFailed, "too many fetches for the same account in progress to fetch from %s", u.Host)
+		}
+		defer release()
+	}
 	select {
 	case c.slots <- struct{}{}:
 		defer func() { <-c.slots }()

@@ -1,0 +1,218 @@
+package badges
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"backpack/store"
+)
+
+var loadOn = flag.Bool("load", false, "run TestLoadFairImports: how long one user's one badge waits behind another's big imports")
+
+// bigZip is a ZIP of n copies of one of Alice's hosted badges: each is
+// verified again (the first is added, the others are duplicates).
+func bigZip(t testing.TB, w *world, n int) []byte {
+	t.Helper()
+	doc := string(w.is.hosted("/a/big", "alice@example.org", nil))
+	files := make([][2]string, n)
+	for i := range files {
+		files[i] = [2]string{fmt.Sprintf("badge-%05d.json", i), doc}
+	}
+	return zipOf(t, files...)
+}
+
+// itemsDone counts the done items of the user's jobs.
+func (w *world) itemsDone(t testing.TB, userID int64) int {
+	t.Helper()
+	jobs, err := w.db.ImportJobs(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, j := range jobs {
+		n += j.Done
+	}
+	return n
+}
+
+// TestImportTurnsAreByUser: Alice has three imports running, one of ten
+// thousand badges; Bob adds one badge. Bob's badge is in his backpack
+// after one round, in which Alice's three jobs together got one turn.
+func TestImportTurnsAreByUser(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
+	for _, n := range []int{MaxJobItems, 50, 50} {
+		if _, err := w.start(t, alice, "mine.zip", bigZip(t, w, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.svc.ImportRound(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := w.itemsDone(t, alice); n != claimBatch {
+		t.Fatalf("Alice's three jobs got %d items in a round, want one turn of %d", n, claimBatch)
+	}
+	job, err := w.start(t, bob, "one.zip", zipOf(t, [2]string{"mine.json", string(w.is.hosted("/b/1", "bob@example.org", nil))}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := w.itemsDone(t, alice)
+	rounds := 0
+	for ; rounds < 10; rounds++ {
+		items, err := w.db.ImportItems(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if items[0].Done {
+			if items[0].Outcome != string(Added) {
+				t.Fatalf("Bob's badge: %+v", items[0])
+			}
+			break
+		}
+		if _, err := w.svc.ImportRound(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alices := w.itemsDone(t, alice) - before
+	t.Logf("Bob's badge done after %d round(s), while %d of Alice's items were done", rounds, alices)
+	if rounds != 1 || alices > claimBatch {
+		t.Errorf("Bob's badge took %d rounds and %d of Alice's items; want 1 round and at most %d (one turn)", rounds, alices, claimBatch)
+	}
+}
+
+// TestTurnsGoToWhoWaitedLongest: within a round, a user who has not been
+// served goes before those who have.
+func TestTurnsGoToWhoWaitedLongest(t *testing.T) {
+	sc := newScheduler()
+	jobs := []store.ImportJob{{ID: 1, UserID: 10}, {ID: 2, UserID: 10}, {ID: 3, UserID: 20}}
+	order := func() (ids []int64) {
+		for _, u := range sc.order(jobs) {
+			ids = append(ids, u.userID)
+		}
+		return ids
+	}
+	if got := order(); fmt.Sprint(got) != "[10 20]" {
+		t.Fatalf("first round: %v, want the oldest job's user first", got)
+	}
+	sc.begin(10)
+	sc.end(10)
+	if got := order(); fmt.Sprint(got) != "[20 10]" {
+		t.Fatalf("after 10's turn: %v, want 20 first", got)
+	}
+	sc.begin(20)
+	if sc.begin(20) {
+		t.Fatal("one user served by two workers at once")
+	}
+	sc.end(20)
+	jobs = append(jobs, store.ImportJob{ID: 4, UserID: 30})
+	if got := order(); fmt.Sprint(got) != "[30 10 20]" {
+		t.Fatalf("a newcomer: %v, want 30 first", got)
+	}
+	jobs = jobs[3:]
+	sc.order(jobs)
+	if len(sc.served) != 0 {
+		t.Errorf("users with nothing queued are remembered: %v", sc.served)
+	}
+}
+
+// TestSlowIssuerHoldsUpOnlyItsUser: Alice's badge points at an issuer that
+// does not answer; Bob's import goes through meanwhile on another worker.
+func TestSlowIssuerHoldsUpOnlyItsUser(t *testing.T) {
+	release, arrived := make(chan struct{}), make(chan struct{}, 1)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-release
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) }) // runs before slow.Close
+	w := newWorldOf(t, newIssuer(t), strings.TrimPrefix(slow.URL, "http://"))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.svc.RunImports(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
+	stuck := strings.ReplaceAll(string(w.is.hosted("/a/1", "alice@example.org", nil)), w.is.URL, slow.URL)
+	slowJob, err := w.start(t, alice, "slow.zip", zipOf(t, [2]string{"slow.json", stuck}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-arrived // Alice's item is being verified, and will not finish
+	job, err := w.start(t, bob, "one.zip", zipOf(t, [2]string{"mine.json", string(w.is.hosted("/b/1", "bob@example.org", nil))}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second) // a hang guard, not a speed limit
+	for {
+		if j, _ := w.db.ImportJob(context.Background(), bob, job); j.Done == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Bob's import never finished")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if j, _ := w.db.ImportJob(context.Background(), alice, slowJob); j.Done != 0 {
+		t.Fatal("Bob's import waited until Alice's issuer gave up")
+	}
+}
+
+// TestLoadFairImports (-load) measures how long Bob's one badge takes to
+// import on an idle server, and while Alice's three imports of ten
+// thousand badges run, and prints the ratio.
+func TestLoadFairImports(t *testing.T) {
+	if !*loadOn {
+		t.Skip("-load runs the load test")
+	}
+	w := newWorld(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.svc.RunImports(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
+	bobs := 0
+	oneBadge := func() time.Duration {
+		bobs++
+		zip := zipOf(t, [2]string{"mine.json", string(w.is.hosted(fmt.Sprintf("/b/%d", bobs), "bob@example.org", nil))})
+		start := time.Now()
+		job, err := w.start(t, bob, "one.zip", zip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			if items, _ := w.db.ImportItems(context.Background(), job); len(items) == 1 && items[0].Done {
+				return time.Since(start)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	const samples = 20
+	var idle, busy time.Duration
+	for range samples {
+		idle += oneBadge()
+	}
+	for range MaxRunningJobs {
+		if _, err := w.start(t, alice, "big.zip", bigZip(t, w, MaxJobItems)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := w.itemsDone(t, alice)
+	for range samples {
+		busy += oneBadge()
+	}
+	idle, busy = idle/samples, busy/samples
+	t.Logf("Bob's one badge: %v idle, %v behind Alice's %d imports of %d badges (%.1f×); Alice's items done meanwhile: %d",
+		idle.Round(time.Millisecond), busy.Round(time.Millisecond), MaxRunningJobs, MaxJobItems,
+		float64(busy)/float64(idle), w.itemsDone(t, alice)-before)
+}
