@@ -1,7 +1,9 @@
 package badges
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"backpack/openbadges/problem"
 	"backpack/store"
 )
 
@@ -176,6 +179,7 @@ func TestLoadFairImports(t *testing.T) {
 		t.Skip("-load runs the load test")
 	}
 	w := newWorld(t)
+	w.svc.archives = newUserRate(Rate{Burst: -1}) // Bob sends forty
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.svc.RunImports(ctx); close(done) }()
@@ -215,4 +219,66 @@ func TestLoadFairImports(t *testing.T) {
 	t.Logf("Bob's one badge: %v idle, %v behind Alice's %d imports of %d badges (%.1f×); Alice's items done meanwhile: %d",
 		idle.Round(time.Millisecond), busy.Round(time.Millisecond), MaxRunningJobs, MaxJobItems,
 		float64(busy)/float64(idle), w.itemsDone(t, alice)-before)
+}
+
+// TestSubmissionRates: a user who keeps sending badges or archives is
+// asked to wait, for as long as the bucket takes to hold what they send;
+// others are not.
+func TestSubmissionRates(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
+	items := func(n int) []Item {
+		its := make([]Item, n)
+		for i := range its {
+			its[i] = Item{Label: "big", Err: problem.New(problem.TooLarge, "too large")} // refused unread: cheap
+		}
+		return its
+	}
+	refusal := func(err error) *Refusal {
+		var r *Refusal
+		if !errors.As(err, &r) {
+			t.Fatalf("err = %v, want a refusal", err)
+		}
+		return r
+	}
+	rate := DefaultItemRate
+	for _, n := range []int{71, rate.Burst - 71} {
+		if res, err := w.svc.Import(ctx, alice, items(n)); err != nil || len(res) != n {
+			t.Fatalf("%d items within the burst: %d results, %v", n, len(res), err)
+		}
+	}
+	_, err := w.svc.Import(ctx, alice, items(1))
+	if r := refusal(err); *r != (Refusal{Code: CodeTooManySubmissions, N: 1, Wait: rate.Every}) {
+		t.Fatalf("one over the burst: %+v", *r)
+	}
+	if _, err := w.svc.Import(ctx, bob, items(71)); err != nil {
+		t.Fatalf("Bob, meanwhile: %v", err)
+	}
+	w.advance(rate.Every)
+	if _, err := w.svc.Import(ctx, alice, items(1)); err != nil {
+		t.Fatalf("after waiting as told: %v", err)
+	}
+	_, err = w.svc.Import(ctx, alice, items(71))
+	if r := refusal(err); r.Wait != 71*rate.Every {
+		t.Fatalf("71 more: wait %v, want %v", r.Wait, 71*rate.Every)
+	}
+
+	// Archives: every one counts, even those refused once read.
+	notZip := []byte("not a zip at all")
+	for i := range DefaultArchiveRate.Burst {
+		_, _, err := w.svc.StartImport(ctx, alice, "x.zip", bytes.NewReader(notZip), int64(len(notZip)))
+		if r := refusal(err); r.Code != CodeArchiveUnsafe {
+			t.Fatalf("archive %d: %+v", i+1, *r)
+		}
+	}
+	_, _, err = w.svc.StartImport(ctx, alice, "x.zip", bytes.NewReader(notZip), int64(len(notZip)))
+	if r := refusal(err); *r != (Refusal{Code: CodeTooManySubmissions, N: 1, Wait: DefaultArchiveRate.Every}) {
+		t.Fatalf("one archive too many: %+v", *r)
+	}
+	w.advance(DefaultArchiveRate.Every)
+	_, _, err = w.svc.StartImport(ctx, alice, "x.zip", bytes.NewReader(notZip), int64(len(notZip)))
+	if r := refusal(err); r.Code != CodeArchiveUnsafe {
+		t.Fatalf("after waiting: %+v", *r)
+	}
 }

@@ -31,9 +31,14 @@ type Item struct {
 // Import verifies the items against the user's confirmed identities and
 // keeps each as the outcome says: added, duplicate, updated, pending
 // (issued to an identity the earner has not confirmed yet) or rejected.
-// Nothing is stored for a rejected item. The error is for the identities
-// that could not be read; each item's own trouble is in its Result.
+// Nothing is stored for a rejected item. A user who submitted many badges
+// in a short time is refused with a *Refusal (CodeTooManySubmissions); any
+// other error is for the identities that could not be read; each item's
+// own trouble is in its Result.
 func (s *Service) Import(ctx context.Context, userID int64, items []Item) ([]Result, error) {
+	if ok, wait := s.items.take(userID, len(items), s.now()); !ok {
+		return nil, &Refusal{Code: CodeTooManySubmissions, N: len(items), Wait: wait}
+	}
 	ids, err := s.VerifiedIdentities(ctx, userID)
 	if err != nil {
 		return nil, err

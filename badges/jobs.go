@@ -33,12 +33,14 @@ const (
 
 var archiveLimits = archive.Limits{MaxFiles: 3*MaxJobItems + 16, MaxFileBytes: MaxFileBytes, MaxTotalBytes: 2 << 30}
 
-// Refusal is StartImport refusing an archive before anything is imported.
-// Code says why; Detail, N and Max go with it.
+// Refusal is StartImport refusing an archive before anything is imported,
+// or Import refusing a whole submission. Code says why; Detail, N, Max and
+// Wait go with it.
 type Refusal struct {
 	Code   Code
-	Detail string // the archive's own explanation, naming the entry; or the missing entry
-	N, Max int    // counts: running imports, badges, export versions
+	Detail string        // the archive's own explanation, naming the entry; or the missing entry
+	N, Max int           // counts: running imports, badges, export versions
+	Wait   time.Duration // how long until trying again can succeed, when that is known
 }
 
 // Codes of refusals.
@@ -57,8 +59,9 @@ func (r *Refusal) Error() string {
 
 // StartImport reads an archive of size bytes, checks it whole, writes its
 // items and queues the job for RunImports; it returns the job's id and how
-// many files it holds. A *Refusal says why an archive is not imported;
-// other errors are Backpack's own. name is the file name the earner knows
+// many files it holds. A *Refusal says why an archive is not imported (a
+// user who started many in a short time is asked to wait: Wait); other
+// errors are Backpack's own. name is the file name the earner knows
 // it by.
 func (s *Service) StartImport(ctx context.Context, userID int64, name string, r io.ReaderAt, size int64) (id int64, files int, err error) {
 	running, err := s.store.QueuedImportJobCount(ctx, userID)
@@ -67,6 +70,9 @@ func (s *Service) StartImport(ctx context.Context, userID int64, name string, r 
 	}
 	if running >= MaxRunningJobs {
 		return 0, 0, &Refusal{Code: CodeTooManyImports, N: running, Max: MaxRunningJobs}
+	}
+	if ok, wait := s.archives.take(userID, 1, s.now()); !ok {
+		return 0, 0, &Refusal{Code: CodeTooManySubmissions, N: 1, Wait: wait}
 	}
 	ar, err := archive.Open(r, size, archiveLimits)
 	if err != nil {

@@ -61,6 +61,10 @@ type Config struct {
 	// ImportWorkers is how many users' imports RunImports serves at once
 	// (default 2): a user whose issuer is slow holds up one of them.
 	ImportWorkers int
+	// ItemRate and ArchiveRate bound how fast one user may submit badges
+	// (Import) and archives (StartImport); zero values take
+	// DefaultItemRate and DefaultArchiveRate, a Burst below zero none.
+	ItemRate, ArchiveRate Rate
 }
 
 // Service keeps badges verified and in the backpack.
@@ -73,6 +77,8 @@ type Service struct {
 	lease    time.Duration
 	workers  int
 	sched    *scheduler
+	items    *userRate
+	archives *userRate
 	wake     chan struct{} // new import work
 }
 
@@ -82,7 +88,8 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("badges: Store and Verifier are required")
 	}
 	s := &Service{store: cfg.Store, verifier: cfg.Verifier, fetch: cfg.Fetch, now: cfg.Now, log: cfg.Logger,
-		lease: cfg.ImportLease, workers: cfg.ImportWorkers, sched: newScheduler(), wake: make(chan struct{}, 1)}
+		lease: cfg.ImportLease, workers: cfg.ImportWorkers, sched: newScheduler(), wake: make(chan struct{}, 1),
+		items: newUserRate(or(cfg.ItemRate, DefaultItemRate)), archives: newUserRate(or(cfg.ArchiveRate, DefaultArchiveRate))}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -37,6 +37,9 @@ func (s *Server) addBadges(c echo.Context) error {
 		return s.importFormError(c, "Choose badge files, enter badge URLs or paste a badge.")
 	}
 	res, err := s.core.Import(c.Request().Context(), user.ID, items)
+	if refusal, ok := errors.AsType[*badges.Refusal](err); ok {
+		return s.importRefusal(c, refusal)
+	}
 	if err != nil {
 		return err
 	}
@@ -83,15 +86,29 @@ func (s *Server) importRefused(c echo.Context, err error) error {
 	return err
 }
 
+// importRefusal shows why the core refused a submission on the form: 429
+// with Retry-After when the user is to wait, 422 otherwise.
+func (s *Server) importRefusal(c echo.Context, r *badges.Refusal) error {
+	if r.Code != badges.CodeTooManySubmissions {
+		return s.importFormError(c, refusalMessage(r))
+	}
+	c.Response().Header().Set("Retry-After", retryAfter(r.Wait).String())
+	return s.importFormErrorStatus(c, http.StatusTooManyRequests, refusalMessage(r))
+}
+
 func (s *Server) importFormError(c echo.Context, msg string) error {
+	return s.importFormErrorStatus(c, http.StatusUnprocessableEntity, msg)
+}
+
+func (s *Server) importFormErrorStatus(c echo.Context, status int, msg string) error {
 	if strings.Contains(c.Request().Header.Get("Accept"), "application/json") {
-		return c.JSON(http.StatusUnprocessableEntity, map[string]any{"error": map[string]any{"status": 422, "message": msg}})
+		return c.JSON(status, map[string]any{"error": map[string]any{"status": status, "message": msg}})
 	}
 	f := newForm()
 	f.Values["urls"], f.Values["text"] = c.FormValue("urls"), c.FormValue("text")
 	f.Errors[""] = msg
 	view := templates.AddBadges{Form: f, MaxFiles: maxFiles, MaxFileMB: maxFileBytes >> 20, MaxZipBadges: badges.MaxJobItems}
-	return s.render(c, http.StatusUnprocessableEntity, templates.AddBadgesPage(s.base(c, "Add badges"), view))
+	return s.render(c, status, templates.AddBadgesPage(s.base(c, "Add badges"), view))
 }
 
 // readImportItems collects the files, URLs and pasted text of the form. A

@@ -141,7 +141,7 @@ func (s *Server) startImport(c echo.Context) error {
 	var refusal *badges.Refusal
 	switch {
 	case errors.As(err, &refusal):
-		return s.importFormError(c, refusalMessage(refusal))
+		return s.importRefusal(c, refusal)
 	case err != nil:
 		return err
 	}

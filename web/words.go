@@ -111,6 +111,8 @@ func refusalMessage(r *badges.Refusal) string {
 		return fmt.Sprintf("This export is in a newer format (version %d) than this Backpack reads (version %d).", r.N, r.Max)
 	case badges.CodeExportIncomplete:
 		return fmt.Sprintf("This export is incomplete: %s is listed but missing.", r.Detail)
+	case badges.CodeTooManySubmissions:
+		return fmt.Sprintf("You have sent a lot to check in a short time. Wait %s, then send this again.", waitText(r.Wait))
 	}
 	return "This ZIP file was not imported."
 }
