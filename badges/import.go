@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
+	"strconv"
 
 	"backpack/openbadges"
 	"backpack/openbadges/problem"
@@ -59,6 +61,14 @@ func (s *Service) importOne(ctx context.Context, userID int64, ids []openbadges.
 		res.Outcome, res.Code, res.Detail = Rejected, Code(problem.CodeOf(it.Err)), problem.MessageOf(it.Err)
 		return res
 	}
+	if full, err := s.full(ctx, userID); err != nil || full {
+		if err != nil {
+			s.log.Error("import: storage used", "err", err)
+			res.Outcome, res.Code = Rejected, CodeInternal
+			return res
+		}
+		return s.overQuota(res)
+	}
 	rep := s.verifier.Verify(ctx, it.Data, ids)
 	if rep.Badge != nil {
 		res.Name = rep.Badge.Name
@@ -81,6 +91,9 @@ func (s *Service) importOne(ctx context.Context, userID int64, ids []openbadges.
 		return res
 	}
 	id, saved, err := s.store.SaveBadge(ctx, b)
+	if errors.Is(err, store.ErrQuota) {
+		return s.overQuota(res)
+	}
 	if err != nil {
 		s.log.Error("import: save badge", "err", err)
 		res.Outcome, res.Code = Rejected, CodeInternal
@@ -142,7 +155,10 @@ func (s *Service) pend(ctx context.Context, userID int64, it Item, rep *openbadg
 	sum := sha256.Sum256(it.Data)
 	_, err := s.store.AddPending(ctx, store.Pending{UserID: userID, Original: it.Data, OriginalType: rep.Source,
 		SourceURL: sourceURL(it), RecipientType: r.Type, RecipientIdentity: r.Identity, Hashed: r.Hashed,
-		Name: rep.Badge.Name, ContentHash: sum[:], CreatedAt: s.now()})
+		Name: rep.Badge.Name, ContentHash: sum[:], CreatedAt: s.now(), Quota: s.quota})
+	if errors.Is(err, store.ErrQuota) {
+		return s.overQuota(res)
+	}
 	if err != nil {
 		s.log.Error("import: pending", "err", err)
 		res.Outcome, res.Code = Rejected, CodeInternal
@@ -184,7 +200,7 @@ func (s *Service) storedBadge(ctx context.Context, userID int64, it Item, rep *o
 		Spec: rep.Spec, Format: rep.Format, ValidFrom: rep.Badge.IssuedOn,
 		Name: rep.Badge.Name, IssuerName: rep.Badge.Issuer.Name, Description: rep.Badge.Description, Tags: rep.Badge.Tags,
 		IssuedOn: rep.Badge.IssuedOn, Expires: rep.Badge.Expires, BadgeJSON: bj, Status: status, ReportJSON: rj,
-		VerifiedAt: now, Recipient: rep.Recipient.Identity, CreatedAt: now,
+		VerifiedAt: now, Recipient: rep.Recipient.Identity, CreatedAt: now, Quota: s.quota,
 	}
 	if rep.Badge.Issuer.ID != "" && rep.Badge.ID != "" {
 		b.DedupKey = rep.Badge.Issuer.ID + "\n" + rep.Badge.ID
@@ -219,7 +235,7 @@ func (s *Service) FinishPending(ctx context.Context, userID int64) (int, error) 
 		it := Item{Label: p.Name, Data: p.Original, URL: p.SourceURL != ""}
 		res := s.importOne(ctx, userID, ids, it)
 		switch {
-		case res.Outcome == Rejected && res.Code == CodeInternal:
+		case res.Outcome == Rejected && (res.Code == CodeInternal || res.Code == CodeQuotaExceeded):
 			continue // keep it: trying again may work
 		case res.Outcome == Pending:
 			continue
@@ -232,4 +248,33 @@ func (s *Service) FinishPending(ctx context.Context, userID int64) (int, error) 
 		}
 	}
 	return added, nil
+}
+
+// full reports whether the user keeps as much as their quota allows
+// already: then nothing is verified for them (a badge already there would
+// be a duplicate, anything else cannot be kept).
+func (s *Service) full(ctx context.Context, userID int64) (bool, error) {
+	if s.quota <= 0 {
+		return false, nil
+	}
+	used, err := s.store.StorageUsed(ctx, userID)
+	return used >= s.quota, err
+}
+
+// overQuota is res refused for the storage quota.
+func (s *Service) overQuota(res Result) Result {
+	res.Outcome, res.Code, res.Detail = Rejected, CodeQuotaExceeded, strconv.FormatInt(s.quota, 10)
+	return res
+}
+
+// Usage is what a user keeps against their quota.
+type Usage struct {
+	Used  int64 // bytes: originals of badges and pending badges, and each badge's image
+	Quota int64 // 0: no limit
+}
+
+// Usage says how much the user keeps, and may.
+func (s *Service) Usage(ctx context.Context, userID int64) (Usage, error) {
+	used, err := s.store.StorageUsed(ctx, userID)
+	return Usage{Used: used, Quota: s.quota}, err
 }

@@ -42,6 +42,10 @@ const (
 	// With Rejected: saving failed for a reason of Backpack's own (logged);
 	// trying again may work.
 	CodeInternal Code = "internal"
+	// With Rejected: keeping it would take the user past their storage
+	// quota (Detail: the quota in bytes). Nothing was verified if the user
+	// was at the quota already.
+	CodeQuotaExceeded Code = "quota-exceeded"
 )
 
 // Result is what became of one item.

@@ -25,6 +25,7 @@ type Store interface {
 	AddPending(ctx context.Context, p store.Pending) (int64, error)
 	PendingImports(ctx context.Context, userID int64) ([]store.Pending, error)
 	DeletePending(ctx context.Context, userID, id int64) error
+	StorageUsed(ctx context.Context, userID int64) (int64, error)
 
 	CreateImportJob(ctx context.Context, userID int64, name, collections string, now time.Time) (int64, error)
 	AddImportItems(ctx context.Context, jobID int64, items []store.ImportItem) error
@@ -65,6 +66,9 @@ type Config struct {
 	// (Import) and archives (StartImport); zero values take
 	// DefaultItemRate and DefaultArchiveRate, a Burst below zero none.
 	ItemRate, ArchiveRate Rate
+	// Quota is how many bytes each user may keep: the originals of their
+	// badges and pending badges, and each badge's image. 0: no limit.
+	Quota int64
 }
 
 // Service keeps badges verified and in the backpack.
@@ -79,6 +83,7 @@ type Service struct {
 	sched    *scheduler
 	items    *userRate
 	archives *userRate
+	quota    int64
 	wake     chan struct{} // new import work
 }
 
@@ -89,7 +94,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{store: cfg.Store, verifier: cfg.Verifier, fetch: cfg.Fetch, now: cfg.Now, log: cfg.Logger,
 		lease: cfg.ImportLease, workers: cfg.ImportWorkers, sched: newScheduler(), wake: make(chan struct{}, 1),
-		items: newUserRate(or(cfg.ItemRate, DefaultItemRate)), archives: newUserRate(or(cfg.ArchiveRate, DefaultArchiveRate))}
+		items: newUserRate(or(cfg.ItemRate, DefaultItemRate)), archives: newUserRate(or(cfg.ArchiveRate, DefaultArchiveRate)),
+		quota: cfg.Quota}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -60,6 +60,9 @@ type Badge struct {
 	// crash never leaves a badge saved and its item still to do (which
 	// would report it, once redone, as already there).
 	FromItem *ItemOutcome
+	// Quota, when above 0, is the most bytes the user may keep: SaveBadge
+	// refuses with ErrQuota a badge that would take them past it.
+	Quota int64
 	// docs is what reads decode BadgeJSON and ReportJSON to, on first use;
 	// copies of the Badge share it. nil for a Badge not read from the store,
 	// which is decoded at each use.
@@ -250,7 +253,10 @@ func (db *DB) SaveBadge(ctx context.Context, b Badge) (id int64, outcome SaveOut
 		return 0, "", fmt.Errorf("store: SaveBadge: %w", err)
 	}
 	defer tx.Rollback()
-	id, outcome, err = saveBadge(ctx, tx, b)
+	err = withinQuota(ctx, tx, b.UserID, b.Quota, func() (err error) {
+		id, outcome, err = saveBadge(ctx, tx, b)
+		return err
+	})
 	if err != nil {
 		return 0, "", fmt.Errorf("store: SaveBadge: %w", err)
 	}

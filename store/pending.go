@@ -26,6 +26,9 @@ type Pending struct {
 	Name              string // the badge's name, to show
 	ContentHash       []byte // SHA-256 of Original; AddPending computes it when nil
 	CreatedAt         time.Time
+	// Quota, when above 0, is the most bytes the user may keep: AddPending
+	// refuses with ErrQuota a badge that would take them past it.
+	Quota int64
 }
 
 const pendingColumns = `id, user_id, original, original_type, source_url, recipient_type, recipient_identity,
@@ -57,16 +60,19 @@ func (db *DB) AddPending(ctx context.Context, p Pending) (int64, error) {
 	}
 	defer tx.Rollback()
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO pending_imports (user_id, original, original_type, source_url,
-		recipient_type, recipient_identity, hashed, name, content_hash, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (user_id, content_hash) DO NOTHING RETURNING id`,
-		p.UserID, p.Original, p.OriginalType, p.SourceURL, p.RecipientType, p.RecipientIdentity, p.Hashed, p.Name,
-		p.ContentHash, unix(p.CreatedAt)).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		err = tx.QueryRowContext(ctx, `SELECT id FROM pending_imports WHERE user_id = ? AND content_hash = ?`,
-			p.UserID, p.ContentHash).Scan(&id)
-	}
+	err = withinQuota(ctx, tx, p.UserID, p.Quota, func() error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO pending_imports (user_id, original, original_type, source_url,
+			recipient_type, recipient_identity, hashed, name, content_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (user_id, content_hash) DO NOTHING RETURNING id`,
+			p.UserID, p.Original, p.OriginalType, p.SourceURL, p.RecipientType, p.RecipientIdentity, p.Hashed, p.Name,
+			p.ContentHash, unix(p.CreatedAt)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = tx.QueryRowContext(ctx, `SELECT id FROM pending_imports WHERE user_id = ? AND content_hash = ?`,
+				p.UserID, p.ContentHash).Scan(&id)
+		}
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("store: AddPending: %w", err)
 	}

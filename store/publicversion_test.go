@@ -281,7 +281,8 @@ var (
 		"displayer_ids":     nil,
 	}
 	quietTables = []string{"images", "issuer_images", "badge_counts", "badge_issuers", "identities", "sessions", "tokens",
-		"login_failures", "pending_imports", "import_jobs", "import_items", "schema_migrations", "public_versions", "mail_queue"}
+		"login_failures", "pending_imports", "import_jobs", "import_items", "schema_migrations", "public_versions",
+		"mail_queue", "storage_used"}
 )
 
 var updateOf = regexp.MustCompile(`(?is)AFTER\s+UPDATE\s+OF\s+(.*?)\s+ON\s`)

@@ -52,6 +52,7 @@ type Settings struct {
 	Password   Form
 	Delete     Form
 	Displayer  DisplayerSettings
+	Storage    string // how much of their storage the user takes, in a sentence
 	Now        time.Time
 }
 

@@ -57,3 +57,51 @@ func TestImportAsksToWaitWhenSentTooMuch(t *testing.T) {
 	alice.get("/badges/new")
 	wantStatus(t, alice.postArchive("x.zip", []byte("not a zip")), http.StatusUnprocessableEntity)
 }
+
+// withQuota gives the app a badges core with this storage quota.
+func withQuota(quota int64) func(*Config) {
+	return func(c *Config) {
+		core, err := badges.New(badges.Config{Store: c.Store, Verifier: c.Verifier, Fetch: c.Fetch, Now: c.Now, Logger: c.Logger, Quota: quota})
+		if err != nil {
+			panic(err)
+		}
+		c.Badges = core
+	}
+}
+
+// TestStorageQuotaShownAndEnforced: Settings shows the storage taken
+// against the quota; a badge past it is refused with the words for it.
+func TestStorageQuotaShownAndEnforced(t *testing.T) {
+	is := newTestIssuer(t)
+	first := is.hosted("/a/1", "alice@example.org")
+	img, _ := is.srv.Doc("/badge.png")
+	size := int64(len(first) + len(img)) // the original and its image
+	a := newApp(t, is.config, withQuota(size))
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	if got := alice.get("/settings").doc.Find("[data-testid=storage-used]").Text(); got != "Your badges take 0 bytes of the "+sizeText(size)+" your backpack can hold (0%)." {
+		t.Errorf("empty: %q", got)
+	}
+	alice.get("/badges/new")
+	p := alice.postFiles([]upload{{"one.json", first}}, nil, "")
+	if o := p.doc.Find("[data-testid=import-result]").AttrOr("data-outcome", ""); o != "added" {
+		t.Fatalf("the first badge: %s", p.text())
+	}
+	if got := alice.get("/settings").doc.Find("[data-testid=storage-used]").Text(); !strings.Contains(got, sizeText(size)+" of the "+sizeText(size)) || !strings.Contains(got, "(100%)") {
+		t.Errorf("full: %q", got)
+	}
+	alice.get("/badges/new")
+	p = alice.postFiles([]upload{{"two.json", is.hosted("/a/2", "alice@example.org")}}, nil, "")
+	res := p.doc.Find("[data-testid=import-result]")
+	want := "your backpack is full (it holds up to " + sizeText(size) + ")"
+	if res.AttrOr("data-outcome", "") != "rejected" || !strings.Contains(res.Text(), want) {
+		t.Errorf("past the quota: %s, want %q", strings.Join(strings.Fields(res.Text()), " "), want)
+	}
+}
+
+func TestSizeText(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 bytes", 1023: "1023 bytes", 1024: "1 KiB", 1536: "1.5 KiB", 20 << 20: "20 MiB", 1 << 30: "1 GiB", 5 << 40: "5 TiB"} {
+		if got := sizeText(n); got != want {
+			t.Errorf("sizeText(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

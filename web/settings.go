@@ -108,6 +108,11 @@ func (s *Server) renderSettings(c echo.Context, status int, f settingsForms) err
 	if view.Displayer, err = s.displayerSettings(c, user.ID); err != nil {
 		return err
 	}
+	usage, err := s.core.Usage(ctx, user.ID)
+	if err != nil {
+		return err
+	}
+	view.Storage = usageText(usage)
 	for _, id := range ids {
 		view.Identities = append(view.Identities, templates.Identity{ID: id.ID, Kind: string(id.Kind), Value: id.Value, Primary: id.Primary, Verified: id.Verified()})
 	}

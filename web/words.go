@@ -2,6 +2,8 @@ package web
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"backpack/badges"
 	"backpack/openbadges"
@@ -42,6 +44,11 @@ func resultMessage(r badges.Result) string {
 		return "An archive inside the archive is not opened: import it on its own."
 	case badges.CodeInternal:
 		return "Something went wrong while saving this badge; please try again."
+	case badges.CodeQuotaExceeded:
+		if q, err := strconv.ParseInt(r.Detail, 10, 64); err == nil {
+			return fmt.Sprintf("Not added: your backpack is full (it holds up to %s). Delete badges you no longer need to make room, then add this again.", sizeText(q))
+		}
+		return "Not added: your backpack is full. Delete badges you no longer need to make room, then add this again."
 	}
 	return rejection(problem.Code(r.Code), r.Detail)
 }
@@ -153,4 +160,28 @@ func statusText(status store.Status, rep openbadges.Report) string {
 func statusLabel(st store.Status) string {
 	return map[store.Status]string{store.StatusVerified: "verified", store.StatusExpired: "expired",
 		store.StatusRevoked: "revoked", store.StatusUnverified: "could not verify"}[st]
+}
+
+// sizeText is a number of bytes for people: "512 bytes", "3.5 KiB",
+// "20 MiB", "1 GiB".
+func sizeText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + " " + unit
+}
+
+// usageText says how much of their storage a user takes.
+func usageText(u badges.Usage) string {
+	if u.Quota <= 0 {
+		return fmt.Sprintf("Your badges take %s.", sizeText(u.Used))
+	}
+	return fmt.Sprintf("Your badges take %s of the %s your backpack can hold (%d%%).", sizeText(u.Used), sizeText(u.Quota), min(100, u.Used*100/u.Quota))
 }

@@ -29,7 +29,7 @@ import (
 type serveConfig struct {
 	addr, data, baseURL, smtpURL, sessionKey, logLevel string
 	allowHosts                                         list
-	reverifyEvery, importLease                         string
+	reverifyEvery, importLease, quota                  string
 }
 
 func serveFlags(getenv func(string) string) *flagSet {
@@ -48,6 +48,7 @@ func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
 	f.string(&c.logLevel, "log-level", "BACKPACK_LOG_LEVEL", "info", "debug, info, warn or error", getenv)
 	f.string(&c.reverifyEvery, "reverify-every", "BACKPACK_REVERIFY_EVERY", "24h", "how often every stored badge is verified again in the background (a duration such as 24h or 6h; 0 turns it off)", getenv)
 	f.string(&c.importLease, "import-lease", "BACKPACK_IMPORT_LEASE", "30s", "how long a worker holds the bulk-import items it took; after a crash they are redone once it runs out (several instances on one database never import an item twice)", getenv)
+	f.string(&c.quota, "quota", "BACKPACK_QUOTA", "1GiB", "how much each user may keep: the originals of their badges and each badge's image (a size such as 500MiB, 1GiB or 2GB; 0 for no limit)", getenv)
 	f.secret["smtp-url"], f.secret["session-key"] = true, true
 	return f
 }
@@ -69,6 +70,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	lease, err := time.ParseDuration(c.importLease)
 	if err != nil || lease < time.Second {
 		return usageError{fmt.Sprintf("serve: --import-lease %q: want a duration of at least 1s, like 30s", c.importLease)}
+	}
+	quota, err := parseSize(c.quota)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --quota %q: want a size such as 500MiB, 1GiB or 2GB (0 for no limit)", c.quota)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -113,7 +118,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("serve: --allow-host: %v", err)}
 	}
 	verifier := &openbadges.Verifier{Fetch: client}
-	core, err := badges.New(badges.Config{Store: db, Verifier: verifier, Fetch: client, Logger: logger, ImportLease: lease})
+	core, err := badges.New(badges.Config{Store: db, Verifier: verifier, Fetch: client, Logger: logger, ImportLease: lease, Quota: quota})
 	if err != nil {
 		return err
 	}
@@ -162,6 +167,24 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
+}
+
+// parseSize reads a number of bytes with an optional unit: B, KB, MB, GB,
+// TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), in any case.
+func parseSize(s string) (int64, error) {
+	num := strings.TrimSpace(s)
+	i := strings.IndexFunc(num, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	unit := ""
+	if i >= 0 {
+		num, unit = strings.TrimSpace(num[:i]), strings.ToLower(strings.TrimSpace(num[i:]))
+	}
+	mult, ok := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}[unit]
+	v, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || v < 0 || v*mult > 1<<62 {
+		return 0, errors.New("not a size")
+	}
+	return int64(v * mult), nil
 }
 
 // checkHostPort accepts HOST or HOST:PORT, nothing else (no scheme, path

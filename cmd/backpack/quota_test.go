@@ -1,0 +1,30 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+)
+
+func TestQuotaFlag(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1GiB": 1 << 30, "500MiB": 500 << 20, "2GB": 2e9, "1.5 gib": 3 << 29,
+		"1024": 1024, "64KiB": 64 << 10, "1TB": 1e12} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "lots", "1 GiBs", "-1GiB", "1e3", "GiB", "99999999TiB"} {
+		if n, err := parseSize(in); err == nil {
+			t.Errorf("parseSize(%q) = %d, want an error", in, n)
+		}
+	}
+	var c serveConfig
+	if err := serveFlagSet(&c, env(map[string]string{"BACKPACK_QUOTA": "250MiB"})).parse(nil); err != nil || c.quota != "250MiB" {
+		t.Fatalf("environment twin: %q, %v", c.quota, err)
+	}
+	err := run(context.Background(), []string{"serve", "--quota", "lots", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env(nil), io.Discard, io.Discard)
+	if uerr := (usageError{}); !errors.As(err, &uerr) {
+		t.Errorf("--quota lots: %v, want a usage error", err)
+	}
+}
