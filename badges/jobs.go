@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"backpack/badges/archive"
 	"backpack/store"
@@ -24,11 +26,22 @@ import (
 
 // Bulk import limits.
 const (
-	MaxJobItems       = 10_000 // badges in one import
-	MaxRunningJobs    = 3      // unfinished imports a user may have at once
-	MaxCollectionName = 120    // characters of a collection's name
-	itemBatch         = 64     // items written per transaction on receipt
-	claimBatch        = 8      // items of one user a worker takes in one turn
+	MaxJobItems    = 10_000 // badges in one import
+	MaxRunningJobs = 3      // unfinished imports a user may have at once
+	itemBatch      = 64     // items written per transaction on receipt
+	claimBatch     = 8      // items of one user a worker takes in one turn
+)
+
+// Collection limits: what an owner may make by hand (web/collections.go
+// uses the first two), and what an export may bring back at once.
+const (
+	MaxCollectionName        = 120    // characters of a collection's name (not empty)
+	MaxCollectionDescription = 10_000 // bytes of its description
+	MaxImportedCollections   = 1_000  // collections in one export
+	// MaxImportedEntries bounds the badges of an export's collections
+	// together (a badge in three collections counts three times): ten
+	// collections of every badge of a full import.
+	MaxImportedEntries = 10 * MaxJobItems
 )
 
 var archiveLimits = archive.Limits{MaxFiles: 3*MaxJobItems + 16, MaxFileBytes: MaxFileBytes, MaxTotalBytes: 2 << 30}
@@ -51,6 +64,17 @@ const (
 	CodeTooManyBadges    Code = "too-many-badges"   // N badges, at most Max
 	CodeExportNewer      Code = "export-newer"      // export format version N, this reads Max
 	CodeExportIncomplete Code = "export-incomplete" // Detail: the listed file that is missing
+
+	// An export's collections must be ones the owner could have made by
+	// hand: otherwise the archive is refused, naming the first collection
+	// in trouble (Detail: its name, cut to 60 characters; N: its place,
+	// from 1, or the count; Max: the limit).
+	CodeTooManyCollections           Code = "too-many-collections"            // N collections, at most Max
+	CodeTooManyCollectionEntries     Code = "too-many-collection-entries"     // N badges in all collections, at most Max
+	CodeCollectionUnnamed            Code = "collection-unnamed"              // the N-th collection has no name
+	CodeCollectionNameTooLong        Code = "collection-name-too-long"        // Detail's name is longer than Max characters
+	CodeCollectionDescriptionTooLong Code = "collection-description-too-long" // Detail's description is longer than Max bytes
+	CodeCollectionTooManyBadges      Code = "collection-too-many-badges"      // Detail lists N badges; the export has Max
 )
 
 func (r *Refusal) Error() string {
@@ -128,9 +152,15 @@ func planImport(ar *archive.Archive) (importPlan, error) {
 				}
 				plan.files = append(plan.files, planned{file: f, ref: b.ID, url: b.OriginalType == "url"})
 			}
+			if err := checkCount(len(plan.files)); err != nil {
+				return plan, err
+			}
+			if err := checkCollections(m.Collections, len(m.Badges)); err != nil {
+				return plan, err
+			}
 			cols, _ := json.Marshal(nonNil(m.Collections))
 			plan.collections = string(cols)
-			return plan, checkCount(len(plan.files))
+			return plan, nil
 		}
 	}
 	for _, f := range ar.Files {
@@ -140,6 +170,37 @@ func planImport(ar *archive.Archive) (importPlan, error) {
 		return plan, &Refusal{Code: CodeArchiveEmpty}
 	}
 	return plan, checkCount(len(plan.files))
+}
+
+// checkCollections holds an export's collections to the limits an owner
+// has by hand (and trims their names and descriptions, as the form does);
+// badges is how many badges the export lists: a collection holds each at
+// most once.
+func checkCollections(cols []ManifestCollection, badges int) error {
+	if len(cols) > MaxImportedCollections {
+		return &Refusal{Code: CodeTooManyCollections, N: len(cols), Max: MaxImportedCollections}
+	}
+	entries := 0
+	for i := range cols {
+		c := &cols[i]
+		c.Name, c.Description = strings.TrimSpace(c.Name), strings.TrimSpace(c.Description)
+		name := truncate(c.Name, 60)
+		switch {
+		case c.Name == "":
+			return &Refusal{Code: CodeCollectionUnnamed, N: i + 1}
+		case utf8.RuneCountInString(c.Name) > MaxCollectionName:
+			return &Refusal{Code: CodeCollectionNameTooLong, Detail: name, N: utf8.RuneCountInString(c.Name), Max: MaxCollectionName}
+		case len(c.Description) > MaxCollectionDescription:
+			return &Refusal{Code: CodeCollectionDescriptionTooLong, Detail: name, N: len(c.Description), Max: MaxCollectionDescription}
+		case len(c.Badges) > badges:
+			return &Refusal{Code: CodeCollectionTooManyBadges, Detail: name, N: len(c.Badges), Max: badges}
+		}
+		entries += len(c.Badges)
+	}
+	if entries > MaxImportedEntries {
+		return &Refusal{Code: CodeTooManyCollectionEntries, N: entries, Max: MaxImportedEntries}
+	}
+	return nil
 }
 
 func checkCount(n int) error {
@@ -376,11 +437,11 @@ func (s *Service) finishJob(ctx context.Context, j store.ImportJob) error {
 	return s.store.FinishImportJob(ctx, j.ID, cols, s.now())
 }
 
-// truncate keeps the first n characters of s, marking a cut with "…".
+// truncate keeps at most n characters of s, marking a cut with "…".
 func truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s
 	}
-	return string(r[:n]) + "…"
+	return string(r[:n-1]) + "…"
 }

@@ -105,3 +105,31 @@ func TestSizeText(t *testing.T) {
 		}
 	}
 }
+
+// TestManifestRefusalsHaveWords: each refusal of an export's collections
+// has its own sentence on the form.
+func TestManifestRefusalsHaveWords(t *testing.T) {
+	for _, r := range []badges.Refusal{
+		{Code: badges.CodeTooManyCollections, N: 100_001, Max: badges.MaxImportedCollections},
+		{Code: badges.CodeTooManyCollectionEntries, N: 100_001, Max: badges.MaxImportedEntries},
+		{Code: badges.CodeCollectionUnnamed, N: 2},
+		{Code: badges.CodeCollectionNameTooLong, Detail: "Robots…", N: 121, Max: 120},
+		{Code: badges.CodeCollectionDescriptionTooLong, Detail: "Robots", N: 10_001, Max: 10_000},
+		{Code: badges.CodeCollectionTooManyBadges, Detail: "Robots", N: 2, Max: 1},
+		{Code: badges.CodeTooManySubmissions, Wait: 90e9},
+	} {
+		if msg := refusalMessage(&r); msg == refusalMessage(&badges.Refusal{}) || !strings.Contains(msg, fmt.Sprint(r.N)) && r.N != 0 {
+			t.Errorf("%s: %q", r.Code, msg)
+		}
+	}
+	a := newApp(t)
+	alice := a.signUpConfirmed(t, "alice@example.org")
+	manifest := fmt.Sprintf(`{"format":%q,"version":%d,"badges":[{"id":"b1","original":"b1.json"}],"collections":[{"name":"A"},{"name":" "}]}`,
+		badges.ExportFormat, badges.ExportVersion)
+	alice.get("/badges/new")
+	p := alice.postArchive("export.zip", zipOf(t, "manifest.json", manifest, "b1.json", "{}"))
+	want := "This export's collection number 2 has no name; every collection needs one."
+	if got := strings.TrimSpace(p.doc.Find("[data-testid=form-errors]").Text()); p.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(got, want) {
+		t.Errorf("%d %q, want %q", p.StatusCode, got, want)
+	}
+}

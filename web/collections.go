@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"backpack/badges"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -35,7 +36,11 @@ type collectionStore interface {
 	UpdateCollection(ctx context.Context, userID, id int64, name, description string, shared, indexable bool, newSlug string, now time.Time) error
 }
 
-const maxCollectionName = 120
+// The limits of a collection, shared with what an import brings back.
+const (
+	maxCollectionName        = badges.MaxCollectionName
+	maxCollectionDescription = badges.MaxCollectionDescription
+)
 
 // Route names, for s.url.
 const (
@@ -99,7 +104,7 @@ func collectionForm(c echo.Context) (name, desc string, f templates.Form) {
 	case len([]rune(name)) > maxCollectionName:
 		f.Errors["name"] = fmt.Sprintf("Use at most %d characters.", maxCollectionName)
 	}
-	if len(desc) > 10_000 {
+	if len(desc) > maxCollectionDescription {
 		f.Errors["description"] = "Use at most 10,000 characters."
 	}
 	return name, desc, f

@@ -118,6 +118,18 @@ func refusalMessage(r *badges.Refusal) string {
 		return fmt.Sprintf("This export is in a newer format (version %d) than this Backpack reads (version %d).", r.N, r.Max)
 	case badges.CodeExportIncomplete:
 		return fmt.Sprintf("This export is incomplete: %s is listed but missing.", r.Detail)
+	case badges.CodeTooManyCollections:
+		return fmt.Sprintf("This export holds %d collections; at most %d can be imported at once.", r.N, r.Max)
+	case badges.CodeTooManyCollectionEntries:
+		return fmt.Sprintf("This export's collections list %d badges in all; at most %d can be imported at once.", r.N, r.Max)
+	case badges.CodeCollectionUnnamed:
+		return fmt.Sprintf("This export's collection number %d has no name; every collection needs one.", r.N)
+	case badges.CodeCollectionNameTooLong:
+		return fmt.Sprintf("This export's collection “%s” has a name of %d characters; at most %d are allowed.", r.Detail, r.N, r.Max)
+	case badges.CodeCollectionDescriptionTooLong:
+		return fmt.Sprintf("This export's collection “%s” has a description of %d characters; at most %d are allowed.", r.Detail, r.N, r.Max)
+	case badges.CodeCollectionTooManyBadges:
+		return fmt.Sprintf("This export's collection “%s” lists %d badges, but the export holds only %d.", r.Detail, r.N, r.Max)
 	case badges.CodeTooManySubmissions:
 		return fmt.Sprintf("You have sent a lot to check in a short time. Wait %s, then send this again.", waitText(r.Wait))
 	}
