@@ -14,9 +14,10 @@ type Rate struct {
 	Every time.Duration
 }
 
-// Default submission rates: how much one user may hand the core to verify.
-// A person adding their badges never meets them; a script that keeps
-// sending does, and then waits.
+// Default submission rates (backpack serve --add-rate and --import-rate):
+// how much one user may hand the core to verify. A person adding their
+// badges never meets them; a script that keeps sending does, and then
+// waits.
 var (
 	// DefaultItemRate counts the badges of Import (the add-badges form: at
 	// most 71 a time): 100 at once, then one every 3 seconds.

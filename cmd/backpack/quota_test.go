@@ -5,6 +5,9 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
+
+	"backpack/badges"
 )
 
 func TestQuotaFlag(t *testing.T) {
@@ -26,5 +29,30 @@ func TestQuotaFlag(t *testing.T) {
 	err := run(context.Background(), []string{"serve", "--quota", "lots", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env(nil), io.Discard, io.Discard)
 	if uerr := (usageError{}); !errors.As(err, &uerr) {
 		t.Errorf("--quota lots: %v, want a usage error", err)
+	}
+}
+
+func TestRateFlags(t *testing.T) {
+	for in, want := range map[string]badges.Rate{"100/3s": {Burst: 100, Every: 3 * time.Second}, "10 / 3m": {Burst: 10, Every: 3 * time.Minute},
+		"0": {Burst: -1}} {
+		if got, err := parseRate(in); err != nil || got != want {
+			t.Errorf("parseRate(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "10", "10/", "/3m", "0/3m", "-1/3m", "10/0s", "ten/3m", "10/soon"} {
+		if r, err := parseRate(in); err == nil {
+			t.Errorf("parseRate(%q) = %+v, want an error", in, r)
+		}
+	}
+	var c serveConfig
+	f := serveFlagSet(&c, env(map[string]string{"BACKPACK_ADD_RATE": "5/1s", "BACKPACK_IMPORT_RATE": "2/1h"}))
+	if err := f.parse([]string{"--import-rate", "3/1h"}); err != nil || c.addRate != "5/1s" || c.importRate != "3/1h" {
+		t.Fatalf("environment twins: %q %q, %v", c.addRate, c.importRate, err)
+	}
+	for _, flag := range []string{"--add-rate", "--import-rate"} {
+		err := run(context.Background(), []string{"serve", flag, "often", "--addr", "127.0.0.1:0", "--data", t.TempDir()}, env(nil), io.Discard, io.Discard)
+		if uerr := (usageError{}); !errors.As(err, &uerr) {
+			t.Errorf("%s often: %v, want a usage error", flag, err)
+		}
 	}
 }

@@ -30,6 +30,7 @@ type serveConfig struct {
 	addr, data, baseURL, smtpURL, sessionKey, logLevel string
 	allowHosts                                         list
 	reverifyEvery, importLease, quota                  string
+	addRate, importRate                                string
 }
 
 func serveFlags(getenv func(string) string) *flagSet {
@@ -49,6 +50,8 @@ func serveFlagSet(c *serveConfig, getenv func(string) string) *flagSet {
 	f.string(&c.reverifyEvery, "reverify-every", "BACKPACK_REVERIFY_EVERY", "24h", "how often every stored badge is verified again in the background (a duration such as 24h or 6h; 0 turns it off)", getenv)
 	f.string(&c.importLease, "import-lease", "BACKPACK_IMPORT_LEASE", "30s", "how long a worker holds the bulk-import items it took; after a crash they are redone once it runs out (several instances on one database never import an item twice)", getenv)
 	f.string(&c.quota, "quota", "BACKPACK_QUOTA", "1GiB", "how much each user may keep: the originals of their badges and each badge's image (a size such as 500MiB, 1GiB or 2GB; 0 for no limit)", getenv)
+	f.string(&c.addRate, "add-rate", "BACKPACK_ADD_RATE", "100/3s", "how many badges one user may send to be verified at once, and how often one more (BURST/DURATION; 0 for no limit)", getenv)
+	f.string(&c.importRate, "import-rate", "BACKPACK_IMPORT_RATE", "10/3m", "how many ZIP files one user may send to be imported at once, and how often one more (BURST/DURATION; 0 for no limit)", getenv)
 	f.secret["smtp-url"], f.secret["session-key"] = true, true
 	return f
 }
@@ -74,6 +77,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	quota, err := parseSize(c.quota)
 	if err != nil {
 		return usageError{fmt.Sprintf("serve: --quota %q: want a size such as 500MiB, 1GiB or 2GB (0 for no limit)", c.quota)}
+	}
+	addRate, err := parseRate(c.addRate)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --add-rate %q: want BURST/DURATION, like 100/3s (0 for no limit)", c.addRate)}
+	}
+	importRate, err := parseRate(c.importRate)
+	if err != nil {
+		return usageError{fmt.Sprintf("serve: --import-rate %q: want BURST/DURATION, like 10/3m (0 for no limit)", c.importRate)}
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
@@ -118,7 +129,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return usageError{fmt.Sprintf("serve: --allow-host: %v", err)}
 	}
 	verifier := &openbadges.Verifier{Fetch: client}
-	core, err := badges.New(badges.Config{Store: db, Verifier: verifier, Fetch: client, Logger: logger, ImportLease: lease, Quota: quota})
+	core, err := badges.New(badges.Config{Store: db, Verifier: verifier, Fetch: client, Logger: logger, ImportLease: lease, Quota: quota,
+		ItemRate: addRate, ArchiveRate: importRate})
 	if err != nil {
 		return err
 	}
@@ -185,6 +197,21 @@ func parseSize(s string) (int64, error) {
 		return 0, errors.New("not a size")
 	}
 	return int64(v * mult), nil
+}
+
+// parseRate reads BURST/DURATION ("10/3m": ten at once, then one more
+// every three minutes); "0" is no limit.
+func parseRate(s string) (badges.Rate, error) {
+	if strings.TrimSpace(s) == "0" {
+		return badges.Rate{Burst: -1}, nil
+	}
+	burst, every, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(strings.TrimSpace(burst))
+	d, derr := time.ParseDuration(strings.TrimSpace(every))
+	if !ok || err != nil || derr != nil || n < 1 || d <= 0 {
+		return badges.Rate{}, errors.New("not a rate")
+	}
+	return badges.Rate{Burst: n, Every: d}, nil
 }
 
 // checkHostPort accepts HOST or HOST:PORT, nothing else (no scheme, path
