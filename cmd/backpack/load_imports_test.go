@@ -133,7 +133,8 @@ func TestLoadImports(t *testing.T) {
 	}
 	is := newBrowserIssuer(t)
 	data := t.TempDir()
-	p := startBackpack(t, data, "--allow-host", is.hostPort(), "--import-rate", "0") // users upload one ZIP after another
+	// The users upload one ZIP after another: no rate limit on archives.
+	p := startBackpack(t, data, "--allow-host", is.hostPort(), "--import-rate", "0")
 	var locked atomic.Int64 // answers that mention a locked database
 	watch := func(b []byte) {
 		if mentionsLocked(b) {
