@@ -143,7 +143,14 @@ func TestSlowIssuerHoldsUpOnlyItsUser(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.svc.RunImports(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second): // a hang guard
+			t.Error("RunImports did not stop")
+		}
+	}()
 
 	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
 	stuck := strings.ReplaceAll(string(w.is.hosted("/a/1", "alice@example.org", nil)), w.is.URL, slow.URL)
@@ -151,7 +158,11 @@ func TestSlowIssuerHoldsUpOnlyItsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-arrived // Alice's item is being verified, and will not finish
+	select { // Alice's item is being verified, and will not finish
+	case <-arrived:
+	case <-time.After(30 * time.Second): // a hang guard
+		t.Fatal("Alice's item was never verified")
+	}
 	job, err := w.start(t, bob, "one.zip", zipOf(t, [2]string{"mine.json", string(w.is.hosted("/b/1", "bob@example.org", nil))}))
 	if err != nil {
 		t.Fatal(err)
