@@ -293,3 +293,54 @@ func TestSubmissionRates(t *testing.T) {
 		t.Fatalf("after waiting: %+v", *r)
 	}
 }
+
+// hookStore runs onAdd before the first items of an upload are written,
+// and tells rounds when an import round lists the queued jobs.
+type hookStore struct {
+	*store.DB
+	onAdd  func()
+	rounds chan struct{}
+}
+
+func (h *hookStore) AddImportItems(ctx context.Context, jobID int64, items []store.ImportItem) error {
+	if f := h.onAdd; f != nil {
+		h.onAdd = nil
+		f()
+	}
+	return h.DB.AddImportItems(ctx, jobID, items)
+}
+
+func (h *hookStore) QueuedImportJobs(ctx context.Context) ([]store.ImportJob, error) {
+	select {
+	case h.rounds <- struct{}{}:
+	default:
+	}
+	return h.DB.QueuedImportJobs(ctx)
+}
+
+// TestWorkersStartingMidUploadKeepIt: the import workers, starting while an
+// archive is being received, do not take it for an upload a stop cut off.
+func TestWorkersStartingMidUploadKeepIt(t *testing.T) {
+	w := newWorld(t)
+	hook := &hookStore{DB: w.db, rounds: make(chan struct{}, 1)}
+	svc, err := New(Config{Store: hook, Verifier: w.svc.verifier, Fetch: w.svc.fetch, Now: w.clock, Logger: w.svc.log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	defer func() { cancel(); <-done }()
+	hook.onAdd = func() {
+		go func() { svc.RunImports(ctx); close(done) }()
+		<-hook.rounds // past the clean-up at its start
+	}
+	alice := w.user(t, "alice@example.org")
+	zip := zipOf(t, [2]string{"one.json", string(w.is.hosted("/a/1", "alice@example.org", nil))})
+	id, _, err := svc.StartImport(context.Background(), alice, "a.zip", bytes.NewReader(zip), int64(len(zip)))
+	if err != nil {
+		t.Fatalf("the upload during the workers' start: %v", err)
+	}
+	if _, err := w.db.ImportJob(context.Background(), alice, id); err != nil {
+		t.Fatalf("its job: %v", err)
+	}
+}

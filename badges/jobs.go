@@ -88,6 +88,7 @@ func (r *Refusal) Error() string {
 // errors are Backpack's own. name is the file name the earner knows
 // it by.
 func (s *Service) StartImport(ctx context.Context, userID int64, name string, r io.ReaderAt, size int64) (id int64, files int, err error) {
+	s.cleanUp(ctx)
 	running, err := s.store.QueuedImportJobCount(ctx, userID)
 	if err != nil {
 		return 0, 0, err
@@ -290,16 +291,25 @@ func (s *Service) Wake() {
 // once its claim runs out. It first deletes the jobs a stop cut off while
 // they were received; jobs that were queued resume where they were.
 func (s *Service) RunImports(ctx context.Context) {
-	if n, err := s.store.DeleteReceivingJobs(ctx); err != nil {
-		s.log.Error("imports: clean up", "err", err)
-	} else if n > 0 {
-		s.log.Info("imports: deleted uploads cut off by a stop", "jobs", n)
-	}
+	s.cleanUp(ctx)
 	var wg sync.WaitGroup
 	for range s.workers {
 		wg.Go(func() { s.importWorker(ctx) })
 	}
 	wg.Wait()
+}
+
+// cleanUp deletes, once, the jobs a stop cut off while they were received.
+// StartImport calls it too, before receiving anything, so that it can never
+// delete an upload of this process in progress.
+func (s *Service) cleanUp(ctx context.Context) {
+	s.cleaned.Do(func() {
+		if n, err := s.store.DeleteReceivingJobs(ctx); err != nil {
+			s.log.Error("imports: clean up", "err", err)
+		} else if n > 0 {
+			s.log.Info("imports: deleted uploads cut off by a stop", "jobs", n)
+		}
+	})
 }
 
 func (s *Service) importWorker(ctx context.Context) {

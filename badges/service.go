@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"backpack/openbadges"
@@ -84,6 +85,7 @@ type Service struct {
 	items    *userRate
 	archives *userRate
 	quota    int64
+	cleaned  sync.Once     // uploads cut off by a stop deleted
 	wake     chan struct{} // new import work
 }
 

@@ -91,10 +91,15 @@ func (db *DB) AddImportItems(ctx context.Context, jobID int64, items []ImportIte
 }
 
 // QueueImportJob hands a fully received job of total items to the worker.
+// A job that is gone (deleted as cut off while it was received) is
+// ErrNotFound.
 func (db *DB) QueueImportJob(ctx context.Context, jobID int64, total int) error {
-	_, err := db.exec(ctx, `UPDATE import_jobs SET state = ?, total = ? WHERE id = ? AND state = ?`, JobQueued, total, jobID, JobReceiving)
+	res, err := db.exec(ctx, `UPDATE import_jobs SET state = ?, total = ? WHERE id = ? AND state = ?`, JobQueued, total, jobID, JobReceiving)
 	if err != nil {
 		return fmt.Errorf("store: QueueImportJob: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("store: QueueImportJob: %w", ErrNotFound)
 	}
 	return nil
 }

@@ -80,10 +80,14 @@ func TestImportJobs(t *testing.T) {
 	if next, _ := db.ClaimImportItems(ctx, job, 10, now.Add(2*time.Minute), time.Minute); len(next) != 1 || next[0].Data != nil {
 		t.Fatalf("bytes kept after the job is done: %+v", next)
 	}
-	// A job cut off while received is deleted at start; others stay.
-	db.CreateImportJob(ctx, bob.ID, "b.zip", "", now)
+	// A job cut off while received is deleted at start (and can no longer
+	// be queued); others stay.
+	cut, _ := db.CreateImportJob(ctx, bob.ID, "b.zip", "", now)
 	if n, err := db.DeleteReceivingJobs(ctx); err != nil || n != 1 {
 		t.Fatalf("DeleteReceivingJobs = %d, %v", n, err)
+	}
+	if err := db.QueueImportJob(ctx, cut, 1); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("queueing a deleted job: %v, want ErrNotFound", err)
 	}
 	if jobs, _ := db.ImportJobs(ctx, alice.ID); len(jobs) != 1 || jobs[0].State != JobDone || jobs[0].CollectionsMade != 1 {
 		t.Fatalf("alice's jobs %+v", jobs)
