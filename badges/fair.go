@@ -26,10 +26,11 @@ type scheduler struct {
 	tick    uint64
 	served  map[int64]uint64 // user → tick of their last turn
 	running map[int64]bool   // users whose turn is under way
+	missed  map[int64]bool   // running users another worker found work for
 }
 
 func newScheduler() *scheduler {
-	return &scheduler{served: map[int64]uint64{}, running: map[int64]bool{}}
+	return &scheduler{served: map[int64]uint64{}, running: map[int64]bool{}, missed: map[int64]bool{}}
 }
 
 // userJobs is one user's queued jobs, oldest first.
@@ -64,11 +65,14 @@ func (sc *scheduler) order(jobs []store.ImportJob) []userJobs {
 	return users
 }
 
-// begin starts the user's turn, unless another worker is serving them.
+// begin starts the user's turn, unless another worker is serving them:
+// then that worker is told at the end of its turn (the work this one found,
+// a job queued since that worker listed them, must not wait).
 func (sc *scheduler) begin(userID int64) bool {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
 	if sc.running[userID] {
+		sc.missed[userID] = true
 		return false
 	}
 	sc.tick++
@@ -76,10 +80,15 @@ func (sc *scheduler) begin(userID int64) bool {
 	return true
 }
 
-func (sc *scheduler) end(userID int64) {
+// end ends the user's turn, and reports whether another worker skipped
+// them meanwhile: then there may be work the turn did not see.
+func (sc *scheduler) end(userID int64) (missed bool) {
 	sc.mu.Lock()
+	defer sc.mu.Unlock()
+	missed = sc.missed[userID]
 	delete(sc.running, userID)
-	sc.mu.Unlock()
+	delete(sc.missed, userID)
+	return missed
 }
 
 // forUser is ctx for work done for the user's badges: its fetches count

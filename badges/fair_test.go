@@ -113,7 +113,12 @@ func TestTurnsGoToWhoWaitedLongest(t *testing.T) {
 	if sc.begin(20) {
 		t.Fatal("one user served by two workers at once")
 	}
-	sc.end(20)
+	if !sc.end(20) {
+		t.Fatal("the worker serving 20 is not told another found work for 20")
+	}
+	if sc.begin(20); sc.end(20) {
+		t.Fatal("told twice")
+	}
 	jobs = append(jobs, store.ImportJob{ID: 4, UserID: 30})
 	if got := order(); fmt.Sprint(got) != "[30 10 20]" {
 		t.Fatalf("a newcomer: %v, want 30 first", got)
@@ -122,6 +127,31 @@ func TestTurnsGoToWhoWaitedLongest(t *testing.T) {
 	sc.order(jobs)
 	if len(sc.served) != 0 {
 		t.Errorf("users with nothing queued are remembered: %v", sc.served)
+	}
+}
+
+// TestSkippedUserIsLookedAtAgain: a worker that finds work for a user
+// another worker is serving (a job queued since that worker listed the
+// user's jobs) skips them, and the serving worker learns it must look
+// again instead of waiting for a wake-up that was spent.
+func TestSkippedUserIsLookedAtAgain(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	bob := w.user(t, "bob@example.org")
+	if !w.svc.sched.begin(bob) { // another worker is serving Bob
+		t.Fatal("begin")
+	}
+	if _, err := w.start(t, bob, "one.zip", zipOf(t, [2]string{"mine.json", string(w.is.hosted("/b/1", "bob@example.org", nil))})); err != nil {
+		t.Fatal(err)
+	}
+	if busy, err := w.svc.ImportRound(ctx); err != nil || busy || w.itemsDone(t, bob) != 0 {
+		t.Fatalf("a round while Bob is being served: busy %v, %v, %d done", busy, err, w.itemsDone(t, bob))
+	}
+	if !w.svc.sched.end(bob) {
+		t.Fatal("the worker serving Bob was not told to look again")
+	}
+	if busy, err := w.svc.ImportRound(ctx); err != nil || !busy || w.itemsDone(t, bob) != 1 {
+		t.Fatalf("the next round: busy %v, %v, %d done", busy, err, w.itemsDone(t, bob))
 	}
 }
 

@@ -334,7 +334,8 @@ func (s *Service) importWorker(ctx context.Context) {
 
 // ImportRound gives every user with queued imports one turn (see
 // importTurn), users served longest ago first, skipping those another
-// worker is serving; busy reports whether there was anything to import.
+// worker is serving; busy reports whether there was anything to import
+// (or may be: another worker skipped a user this one was serving).
 func (s *Service) ImportRound(ctx context.Context) (busy bool, err error) {
 	jobs, err := s.store.QueuedImportJobs(ctx)
 	if err != nil {
@@ -352,8 +353,8 @@ func (s *Service) ImportRound(ctx context.Context) (busy bool, err error) {
 			s.Wake() // an idle worker may serve the others meanwhile
 		}
 		b, err := s.importTurn(ctx, u.jobs)
-		s.sched.end(u.userID)
-		busy = busy || b
+		missed := s.sched.end(u.userID)
+		busy = busy || b || missed // missed: look again, rather than wait
 		if err != nil {
 			return true, err
 		}
