@@ -179,8 +179,10 @@ func scanBadge(row interface{ Scan(...any) error }) (Badge, error) {
 		&unreachable, &b.Recipient, &created); err != nil {
 		return Badge{}, err
 	}
-	if err := json.Unmarshal([]byte(tags), &b.Tags); err != nil {
-		return Badge{}, fmt.Errorf("badge %d: tags: %w", b.ID, err)
+	if tags != "[]" { // most badges have none: no decoding for them
+		if err := json.Unmarshal([]byte(tags), &b.Tags); err != nil {
+			return Badge{}, fmt.Errorf("badge %d: tags: %w", b.ID, err)
+		}
 	}
 	if len(b.Tags) == 0 {
 		b.Tags = nil

@@ -52,6 +52,9 @@ func TestPublicVersionFollowsTheOwnersPublicWrites(t *testing.T) {
 		}},
 		{"share", func() error { _, err := db.ShareBadge(ctx, owner, id, "slug-owner-badge-0001", now); return err }},
 		{"share options", func() error { return db.UpdateShare(ctx, owner, id, true, true, true, "", now) }},
+		{"share the original", func() error {
+			return db.UpdateShareOptions(ctx, owner, id, ShareOptions{ShowRecipient: true, Indexable: true, ShareOriginal: true}, now)
+		}},
 		{"new link", func() error { return db.UpdateShare(ctx, owner, id, true, true, true, "slug-owner-badge-0002", now) }},
 		{"unshare", func() error { return db.UpdateShare(ctx, owner, id, false, true, true, "", now) }},
 		{"share again", func() error { _, err := db.ShareBadge(ctx, owner, id, "unused", now); return err }},

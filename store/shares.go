@@ -16,16 +16,20 @@ type Share struct {
 	Enabled       bool
 	ShowRecipient bool
 	Indexable     bool
+	// ShareOriginal offers viewers the verifiable original: the file as
+	// the owner brought it in and the address of the issuer's assertion,
+	// both of which may name the recipient.
+	ShareOriginal bool
 	UpdatedAt     time.Time
 	OwnerName     string // the owner's display name (filled by SharedBadge)
 }
 
-const shareColumns = `badge_id, user_id, slug, enabled, show_recipient, indexable, updated_at`
+const shareColumns = `badge_id, user_id, slug, enabled, show_recipient, indexable, share_original, updated_at`
 
 func scanShare(row interface{ Scan(...any) error }) (Share, error) {
 	var s Share
 	var updated int64
-	if err := row.Scan(&s.BadgeID, &s.UserID, &s.Slug, &s.Enabled, &s.ShowRecipient, &s.Indexable, &updated); err != nil {
+	if err := row.Scan(&s.BadgeID, &s.UserID, &s.Slug, &s.Enabled, &s.ShowRecipient, &s.Indexable, &s.ShareOriginal, &updated); err != nil {
 		return Share{}, err
 	}
 	s.UpdatedAt = fromUnix(updated)
@@ -86,6 +90,27 @@ func (db *DB) UpdateShare(ctx context.Context, userID, badgeID int64, enabled, s
 	res, err := db.exec(ctx, q+` WHERE badge_id = ? AND user_id = ?`, append(args, badgeID, userID)...)
 	if err != nil {
 		return fmt.Errorf("store: UpdateShare: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ShareOptions are what a share shows besides the badge.
+type ShareOptions struct {
+	ShowRecipient bool // the identity the badge was issued to
+	Indexable     bool // search engines may list the page
+	ShareOriginal bool // the verifiable original (see Share)
+}
+
+// UpdateShareOptions sets the options of a share of the user's badge, in
+// one write; whether it is on and its link stay as they are.
+func (db *DB) UpdateShareOptions(ctx context.Context, userID, badgeID int64, o ShareOptions, now time.Time) error {
+	res, err := db.exec(ctx, `UPDATE badge_shares SET show_recipient = ?, indexable = ?, share_original = ?, updated_at = ?
+		WHERE badge_id = ? AND user_id = ?`, o.ShowRecipient, o.Indexable, o.ShareOriginal, unix(now), badgeID, userID)
+	if err != nil {
+		return fmt.Errorf("store: UpdateShareOptions: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
