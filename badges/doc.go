@@ -7,7 +7,8 @@
 // StartImport and RunImports for archives. The package decides what a
 // verification report means for a stored badge (its store.Status), keeps
 // badges issued to an identity the earner has not confirmed yet until they
-// do (FinishPending), verifies stored badges again (Check, RunReverify), and
+// do (FinishPending), verifies stored badges again (Check, RunReverify; for
+// viewers of public pages CheckForViewer, which stores only findings), and
 // owns the export archive's format (WriteExport, WriteData) that an import
 // reads back.
 //

@@ -13,9 +13,14 @@ import (
 )
 
 // Check verifies a stored badge again, now, and stores the result (see
-// VerificationOf). It is "Verify now" for the owner and for viewers. Its
+// VerificationOf). It is "Verify now" for the owner and the
+// re-verifier's check; viewers of public pages go through CheckForViewer.
+// b must have been read with its original (else ErrNoOriginal). Its
 // fetches count against the owner's share of the fetch slots.
 func (s *Service) Check(ctx context.Context, b store.Badge) (store.Verification, error) {
+	if len(b.Original) == 0 {
+		return store.Verification{}, ErrNoOriginal
+	}
 	ctx = forUser(ctx, b.UserID)
 	ids, err := s.VerifiedIdentities(ctx, b.UserID)
 	if err != nil {

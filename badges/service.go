@@ -21,6 +21,7 @@ type Store interface {
 	SetIssuerImage(ctx context.Context, issuerID, contentType string, b []byte, now time.Time) error
 	IssuerImageUpdated(ctx context.Context, issuerID string) (time.Time, error)
 	UpdateVerification(ctx context.Context, userID, id int64, v store.Verification) error
+	BadgeByID(ctx context.Context, userID, id int64) (store.Badge, error)
 	ClaimDue(ctx context.Context, now, before time.Time, limit int, lease time.Duration) ([]store.Badge, error)
 
 	AddPending(ctx context.Context, p store.Pending) (int64, error)

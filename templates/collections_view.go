@@ -72,4 +72,10 @@ type PublicCollection struct {
 	FrameJS      string // embeds: the script that reports the height to the page
 	Badges       []CollectionBadge
 	Now          time.Time
+	// Pages: the neighbours of this page ("" when none; on an embed,
+	// NextURL is the full page when it holds more), and the page's place
+	// (a badge id, 0 when none) for the Verify now forms to come back to.
+	PrevURL, NextURL string
+	After, Before    int64
+	Later            bool // not the first page
 }

@@ -78,17 +78,18 @@ func (s *Server) embedBadge(c echo.Context) error {
 
 func (s *Server) embedCollection(c echo.Context) error {
 	slug := c.Param("slug")
-	col, badges, err := s.sharedCollection(c.Request().Context(), slug)
+	// The widget shows the first page; its footer links to the whole.
+	col, page, err := s.sharedCollection(c.Request().Context(), slug, store.CollectionPageQuery{Limit: collectionPageSize, Cards: true})
 	if err != nil {
 		return err
 	}
 	setOwner(c, col.UserID)
 	embedHeaders(c)
 	theme := embedTheme(c)
-	modified, parts := collectionVersion(col, badges)
+	modified, parts := collectionVersion(col, page)
 	a := publicAnswer{tag: etag(append(parts, slug, theme, s.frameJS)...), modified: modified, maxAge: embedMaxAge}
 	return servePublic(c, a, func() error {
-		return renderPublic(c, templates.EmbedPage(s.embedCollectionView(col, badges, slug, theme)))
+		return renderPublic(c, templates.EmbedPage(s.embedCollectionView(col, page, slug, theme)))
 	})
 }
 

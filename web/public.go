@@ -31,7 +31,7 @@ import (
 
 // publicStore is what shared badges and public collections need of the store.
 type publicStore interface {
-	CollectionBadges(ctx context.Context, collectionID int64) ([]store.Badge, error)
+	CollectionBadgePage(ctx context.Context, collectionID int64, q store.CollectionPageQuery) (store.CollectionPage, error)
 	SharedBadge(ctx context.Context, slug string) (store.Badge, store.Share, error)
 	SharedCollection(ctx context.Context, slug string) (store.Collection, error)
 }
@@ -133,7 +133,7 @@ func (s *Server) oembed(c echo.Context) error {
 		}
 		out.Title, out.AuthorName = b.Name, &b.IssuerName
 	case "c":
-		col, badges, err := s.sharedCollection(ctx, slug)
+		col, page, err := s.sharedCollection(ctx, slug, store.CollectionPageQuery{Limit: collectionPageSize, Cards: true})
 		if err != nil {
 			return err
 		}
@@ -141,9 +141,10 @@ func (s *Server) oembed(c echo.Context) error {
 		if col.OwnerName != "" {
 			out.AuthorName = &col.OwnerName
 		}
-		// Two cards a row in 640 pixels, about 100 pixels a row, and the
-		// footer; the script snippet corrects the height on the page.
-		w, h = 640, 60+100*((len(badges)+1)/2)
+		// The widget shows the first page: two cards a row in 640
+		// pixels, about 100 pixels a row, and the footer; the script
+		// snippet corrects the height on the page.
+		w, h = 640, 60+100*((len(page.Badges)+1)/2)
 	default:
 		return echo.ErrNotFound
 	}
@@ -158,29 +159,36 @@ func (s *Server) oembed(c echo.Context) error {
 	return publicJSON(c, out)
 }
 
-// publicCollection serves /c/{slug} as a page, or as its JSON twin for
-// /c/{slug}.json and clients that ask for JSON.
+// publicCollection serves a page of /c/{slug} (see public_paging.go), or
+// of its JSON twin for /c/{slug}.json and clients that ask for JSON.
 func (s *Server) publicCollection(c echo.Context) error {
 	slug, asJSON := twinRequest(c)
-	col, badges, err := s.sharedCollection(c.Request().Context(), slug)
+	q, err := collectionCursor(c.QueryParam)
+	if err != nil {
+		return err
+	}
+	q.Cards = !asJSON // the twin gives each badge's document
+	col, page, err := s.sharedCollection(c.Request().Context(), slug, q)
 	if err != nil {
 		return err
 	}
 	setOwner(c, col.UserID)
 	checkedID, _ := strconv.ParseInt(c.QueryParam("badge"), 10, 64)
 	checked := checkedNotice(c.QueryParam("checked"))
-	modified, parts := collectionVersion(col, badges)
-	a := publicAnswer{tag: etag(append(parts, slug, asJSON, checkedID, checked)...), modified: modified, maxAge: 60,
+	links := s.collectionPageLinks(slug, page, asJSON)
+	s.setLinkHeader(c, links)
+	modified, parts := collectionVersion(col, page)
+	a := publicAnswer{tag: etag(append(parts, slug, asJSON, q.After, q.Before, checkedID, checked)...), modified: modified, maxAge: 60,
 		noindex: !col.Indexable, twin: true}
 	return servePublic(c, a, func() error {
 		if asJSON {
-			twin, err := s.collectionTwin(col, badges, slug)
+			twin, err := s.collectionTwin(col, page.Badges, slug, links)
 			if err != nil {
 				return err
 			}
 			return publicJSON(c, twin)
 		}
-		p, err := s.publicCollectionView(col, badges, slug, checkedID, checked)
+		p, err := s.publicCollectionView(col, page, q, slug, links, checkedID, checked)
 		if err != nil {
 			return err
 		}
@@ -217,18 +225,18 @@ func (s *Server) sharedBadge(ctx context.Context, slug string) (store.Badge, sto
 	return b, sh, err
 }
 
-// sharedCollection looks up the collection shared under slug and its
-// badges, in order; anything else is a 404.
-func (s *Server) sharedCollection(ctx context.Context, slug string) (store.Collection, []store.Badge, error) {
+// sharedCollection looks up the collection shared under slug and the
+// page q of its badges; anything else is a 404.
+func (s *Server) sharedCollection(ctx context.Context, slug string, q store.CollectionPageQuery) (store.Collection, store.CollectionPage, error) {
 	if !plausibleSlug(slug) {
-		return store.Collection{}, nil, echo.ErrNotFound
+		return store.Collection{}, store.CollectionPage{}, echo.ErrNotFound
 	}
 	col, err := s.cfg.Store.SharedCollection(ctx, slug)
 	if err != nil {
-		return store.Collection{}, nil, err
+		return store.Collection{}, store.CollectionPage{}, err
 	}
-	badges, err := s.cfg.Store.CollectionBadges(ctx, col.ID)
-	return col, badges, err
+	page, err := s.cfg.Store.CollectionBadgePage(ctx, col.ID, q)
+	return col, page, err
 }
 
 // twinRequest reads the slug of /b/{slug} or /c/{slug} and whether the
@@ -298,11 +306,12 @@ func badgeVersion(b store.Badge, sh store.Share) (time.Time, []any) {
 		sh.ShowRecipient, sh.Indexable, sh.OwnerName}
 }
 
-// collectionVersion is badgeVersion for a shared collection and its badges.
-func collectionVersion(col store.Collection, badges []store.Badge) (time.Time, []any) {
+// collectionVersion is badgeVersion for a shared collection and one page
+// of its badges.
+func collectionVersion(col store.Collection, page store.CollectionPage) (time.Time, []any) {
 	modified := col.UpdatedAt
-	parts := []any{col.UpdatedAt, col.Name, col.Description, col.Indexable, col.OwnerName}
-	for _, b := range badges {
+	parts := []any{col.UpdatedAt, col.Name, col.Description, col.Indexable, col.OwnerName, page.Prev, page.Next}
+	for _, b := range page.Badges {
 		if b.VerifiedAt.After(modified) {
 			modified = b.VerifiedAt
 		}

@@ -37,20 +37,24 @@ func (s *Server) publicBadgeView(b store.Badge, ob openbadges.Badge, rep openbad
 	return p
 }
 
-// publicCollectionView is the page of collection col and its badges,
-// shared under slug; the card of badge checkedID shows its checks with
-// the notice checked after Verify now.
-func (s *Server) publicCollectionView(col store.Collection, badges []store.Badge, slug string, checkedID int64, checked string) (templates.PublicCollection, error) {
-	page := s.link(s.url(routePublicCollection, slug))
-	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: page, JSONURL: page + ".json", Name: col.Name,
+// publicCollectionView is the page of collection col shared under slug
+// that shows page (asked for with q; links are its neighbours); the card
+// of badge checkedID shows its checks with the notice checked after
+// Verify now.
+func (s *Server) publicCollectionView(col store.Collection, page store.CollectionPage, q store.CollectionPageQuery, slug string,
+	links pageLinks, checkedID int64, checked string) (templates.PublicCollection, error) {
+	pageURL := s.link(s.url(routePublicCollection, slug))
+	p := templates.PublicCollection{CSS: s.css, Icon: s.icon, URL: pageURL, JSONURL: pageURL + ".json", Name: col.Name,
 		DescHTML: renderMarkdown(col.Description), Now: s.now(), Owner: col.OwnerName, Indexable: col.Indexable,
 		VerifyAction: s.url(routePublicCollectionVerify, slug), Description: col.Description,
-		OEmbedURL: s.oembedURL(page)}
+		OEmbedURL: s.oembedURL(pageURL), PrevURL: links.prev, NextURL: links.next, After: q.After, Before: q.Before,
+		Later: page.Prev}
+	badges := page.Badges
 	if len(badges) > 0 {
 		p.ImageURL = absoluteOr(s.link, s.imageURL(badges[0].ImageHash, badges[0].ImageType))
 	}
-	for i, b := range badges {
-		cb := s.collectionBadge(b, i == 0, i == len(badges)-1)
+	for _, b := range badges {
+		cb := s.publicCard(b)
 		if b.ID == checkedID && checked != "" {
 			rep, err := b.Report()
 			if err != nil {
@@ -67,16 +71,27 @@ func (s *Server) publicCollectionView(col store.Collection, badges []store.Badge
 // collection of one.
 func (s *Server) embedBadgeView(b store.Badge, slug, theme string) templates.PublicCollection {
 	return templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicBadge, slug)), Name: b.Name, Theme: theme, FrameJS: s.frameJS,
-		Badges: []templates.CollectionBadge{s.collectionBadge(b, true, true)}}
+		Badges: []templates.CollectionBadge{s.publicCard(b)}}
 }
 
-// embedCollectionView is the widget of collection col, shared under slug.
-func (s *Server) embedCollectionView(col store.Collection, badges []store.Badge, slug, theme string) templates.PublicCollection {
+// embedCollectionView is the widget of collection col, shared under slug,
+// showing its first page.
+func (s *Server) embedCollectionView(col store.Collection, page store.CollectionPage, slug, theme string) templates.PublicCollection {
 	p := templates.PublicCollection{CSS: s.css, URL: s.link(s.url(routePublicCollection, slug)), Name: col.Name, Theme: theme, FrameJS: s.frameJS}
-	for i, b := range badges {
-		p.Badges = append(p.Badges, s.collectionBadge(b, i == 0, i == len(badges)-1))
+	for _, b := range page.Badges {
+		p.Badges = append(p.Badges, s.publicCard(b))
+	}
+	if page.Next {
+		p.NextURL = p.URL // the widget's footer links to the whole collection
 	}
 	return p
+}
+
+// publicCard is a badge's card on a public page or widget: the owner's
+// card without the owner's links and controls.
+func (s *Server) publicCard(b store.Badge) templates.CollectionBadge {
+	return templates.CollectionBadge{ID: b.ID, Name: b.Name, Issuer: b.IssuerName, ImageURL: s.imageURL(b.ImageHash, b.ImageType),
+		IssuedOn: b.IssuedOn, Expires: b.Expires, Status: statusKey(b.Status), VerifiedAt: b.VerifiedAt, Reason: statusReason(b)}
 }
 
 // The JSON twins and oEmbed are contracts that other sites read (the
@@ -108,11 +123,13 @@ func (s *Server) badgeTwin(b store.Badge, ob openbadges.Badge, rep openbadges.Re
 		URL: s.link(s.url(routePublicBadge, slug)), VerifiedAt: b.VerifiedAt}
 }
 
-// publicCollectionJSON is the JSON twin of /c/{slug}.
+// publicCollectionJSON is a page of the JSON twin of /c/{slug}.
 type publicCollectionJSON struct {
-	Badges      []publicCollectionItem `json:"badges"` // in order; [] when none
+	Badges      []publicCollectionItem `json:"badges"` // this page's, in order; [] when none
 	Description string                 `json:"description"`
 	Name        string                 `json:"name"`
+	Next        *string                `json:"next"` // the next page's absolute address; null on the last
+	Prev        *string                `json:"prev"` // the previous page's; null on the first
 	URL         string                 `json:"url"`
 }
 
@@ -129,11 +146,12 @@ type publicCollectionItem struct {
 	VerifiedAt time.Time        `json:"verifiedAt"`
 }
 
-// collectionTwin is the JSON twin of collection col and its badges, shared
-// under slug. A badge whose stored data cannot be read fails it.
-func (s *Server) collectionTwin(col store.Collection, badges []store.Badge, slug string) (publicCollectionJSON, error) {
+// collectionTwin is a page of the JSON twin of collection col, shared
+// under slug: badges, between the pages links names. A badge whose stored
+// data cannot be read fails it.
+func (s *Server) collectionTwin(col store.Collection, badges []store.Badge, slug string, links pageLinks) (publicCollectionJSON, error) {
 	out := publicCollectionJSON{Badges: make([]publicCollectionItem, 0, len(badges)), Description: col.Description,
-		Name: col.Name, URL: s.link(s.url(routePublicCollection, slug))}
+		Name: col.Name, URL: s.link(s.url(routePublicCollection, slug)), Next: s.absolute(links.next), Prev: s.absolute(links.prev)}
 	for _, b := range badges {
 		ob, rep, err := b.Documents()
 		if err != nil {
@@ -187,6 +205,15 @@ func publicChecks(checks []openbadges.Check, showRecipient bool) []openbadges.Ch
 		out = append(out, c)
 	}
 	return out
+}
+
+// absolute is the absolute address of path, or nil when path is "".
+func (s *Server) absolute(path string) *string {
+	if path == "" {
+		return nil
+	}
+	u := s.link(path)
+	return &u
 }
 
 func absoluteOr(link func(string) string, path string) string {

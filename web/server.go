@@ -50,6 +50,7 @@ type Store interface {
 	sessionStore
 	settingsStore
 	shareStore
+	viewerStore
 }
 
 var _ Store = (*store.DB)(nil)

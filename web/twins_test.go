@@ -321,6 +321,8 @@ func TestGoldenCollectionTwin(t *testing.T) {
 		],
 		"description": "Badges from **three** years.",
 		"name": "Work I am proud of",
+		"next": null,
+		"prev": null,
 		"url": "http://backpack.test/c/GOLDENCOLLECTIONGOLDENCOLL"
 	}`
 	g.check(t, "/c/"+goldenColSlug+".json", "", http.StatusOK, want)
@@ -329,6 +331,8 @@ func TestGoldenCollectionTwin(t *testing.T) {
 		"badges": [],
 		"description": "",
 		"name": "Nothing yet",
+		"next": null,
+		"prev": null,
 		"url": "http://backpack.test/c/GOLDENEMPTYGOLDENEMPTYGOLD"
 	}`)
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"backpack/badges"
 	"backpack/openbadges"
 	"backpack/store"
 	"backpack/templates"
@@ -19,6 +21,16 @@ import (
 // the one public request that fetches from the network, so it is limited
 // per viewer (client address; its /64 for IPv6) and per badge. A badge
 // checked in the last minute is not checked again: its result is fresh.
+// The core checks the stored original, whatever the page had read, and
+// keeps the result only when it is a finding (badges.CheckForViewer): a
+// viewer never replaces the owner's result with a check that failed for
+// reasons of its own.
+
+// viewerStore is what Verify now on a collection's card needs of the
+// store.
+type viewerStore interface {
+	SharedCollectionBadge(ctx context.Context, slug string, badgeID int64) (store.Collection, store.Badge, error)
+}
 
 var (
 	viewerLimit = Limit{Burst: 6, Every: time.Minute}
@@ -33,6 +45,7 @@ const (
 	checkedNow         = "now"
 	checkedRecent      = "recent"
 	checkedUnreachable = "unreachable"
+	checkedNothing     = "inconclusive"
 )
 
 // publicVerifyPath reports whether a POST to path is a viewer's Verify now,
@@ -56,12 +69,15 @@ func (s *Server) viewerCheck(c echo.Context, b store.Badge) (string, error) {
 	if ok, _ := s.badgeRate.allow(strconv.FormatInt(b.ID, 10), now); !ok {
 		return checkedRecent, nil
 	}
-	v, err := s.core.Check(c.Request().Context(), b)
+	outcome, err := s.core.CheckForViewer(c.Request().Context(), b.UserID, b.ID)
 	if err != nil {
 		return "", err
 	}
-	if !v.Reachable {
+	switch outcome {
+	case badges.ViewerUnreachable:
 		return checkedUnreachable, nil
+	case badges.ViewerInconclusive:
+		return checkedNothing, nil
 	}
 	return checkedNow, nil
 }
@@ -81,29 +97,31 @@ func (s *Server) verifySharedBadge(c echo.Context) error {
 }
 
 // verifyCollectionBadge is Verify now on a card of /c/{slug}: the badge
-// must be in that shared collection.
+// must be in that shared collection. The form carries the page it is on
+// (after or before), to come back to.
 func (s *Server) verifyCollectionBadge(c echo.Context) error {
 	slug := c.Param("slug")
-	_, badges, err := s.sharedCollection(c.Request().Context(), slug)
-	if err != nil {
-		return err
+	if !plausibleSlug(slug) {
+		return echo.ErrNotFound
 	}
 	id, err := badgeField(c)
 	if err != nil {
 		return err
 	}
-	for _, b := range badges {
-		if b.ID != id {
-			continue
-		}
-		checked, err := s.viewerCheck(c, b)
-		if err != nil {
-			return err
-		}
-		q := url.Values{"checked": {checked}, "badge": {strconv.FormatInt(id, 10)}}
-		return c.Redirect(http.StatusSeeOther, s.url(routePublicCollection, slug)+"?"+q.Encode()+"#badge-"+strconv.FormatInt(id, 10))
+	page, err := collectionCursor(c.FormValue)
+	if err != nil {
+		return err
 	}
-	return echo.ErrNotFound
+	_, b, err := s.cfg.Store.SharedCollectionBadge(c.Request().Context(), slug, id)
+	if err != nil {
+		return err
+	}
+	checked, err := s.viewerCheck(c, b)
+	if err != nil {
+		return err
+	}
+	q := pageQueryValues(page, url.Values{"checked": {checked}, "badge": {strconv.FormatInt(id, 10)}})
+	return c.Redirect(http.StatusSeeOther, s.url(routePublicCollection, slug)+"?"+q.Encode()+"#badge-"+strconv.FormatInt(id, 10))
 }
 
 // checkedNotice is the sentence shown after Verify now, or "".
@@ -115,6 +133,8 @@ func checkedNotice(checked string) string {
 		return "This badge was checked less than a minute ago; this is that result."
 	case checkedUnreachable:
 		return "The issuer could not be reached just now; this is the last result Backpack has."
+	case checkedNothing:
+		return "The check could not be completed just now; this is the last result Backpack has."
 	}
 	return ""
 }
