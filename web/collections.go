@@ -209,6 +209,11 @@ func (s *Server) shareCollection(c echo.Context) error {
 		indexable = c.FormValue("indexable") == "yes"
 		flash(c, "success", "Sharing options saved.")
 	case "on":
+		if !col.Shared {
+			// A link that was turned off stays dead: sharing again makes a
+			// new one, so a link the owner took back is never revived.
+			slug = rand.Text()
+		}
 		shared = true
 		flash(c, "success", "This collection is now shared: anyone with its link can see it.")
 	case "off":

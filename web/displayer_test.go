@@ -259,7 +259,8 @@ func TestDisplayerAPI(t *testing.T) {
 		t.Fatalf("GET /displayer/convert/email: %d", p.StatusCode)
 	}
 
-	// Unsharing hides the collection; sharing again shows it.
+	// Unsharing hides the collection; sharing again shows it under a new
+	// groupId (its link), and the old one stays dead.
 	alice.get(col)
 	alice.post(col+"/share", url.Values{"do": {"off"}})
 	wantMissing(t, anon.get("/displayer/"+id+"/group/"+slug+".json"))
@@ -268,6 +269,8 @@ func TestDisplayerAPI(t *testing.T) {
 	}
 	alice.get(col)
 	alice.post(col+"/share", url.Values{"do": {"on"}})
+	wantMissing(t, anon.get("/displayer/"+id+"/group/"+slug+".json"))
+	slug = slugOf(t, a, "alice@example.org", col)
 	wantStatus(t, anon.get("/displayer/"+id+"/group/"+slug+".json"), http.StatusOK)
 
 	// A new collection link changes the groupId; the old one dies.
