@@ -274,6 +274,7 @@ func WriteData(w io.Writer, snap Snapshot, now time.Time) error {
 		On            bool      `json:"on"`
 		ShowRecipient bool      `json:"showRecipient"`
 		Indexable     bool      `json:"indexable"`
+		ShareOriginal bool      `json:"shareOriginal"`
 		ChangedAt     time.Time `json:"changedAt"`
 	}
 	type collection struct {
@@ -318,7 +319,7 @@ func WriteData(w io.Writer, snap Snapshot, now time.Time) error {
 	head["sessions"] = nonNil(list)
 	list = nil
 	for _, sh := range shares {
-		list = append(list, share{sh.BadgeID, sh.Slug, sh.Enabled, sh.ShowRecipient, sh.Indexable, sh.UpdatedAt.UTC()})
+		list = append(list, share{sh.BadgeID, sh.Slug, sh.Enabled, sh.ShowRecipient, sh.Indexable, sh.ShareOriginal, sh.UpdatedAt.UTC()})
 	}
 	head["shares"] = nonNil(list)
 	list = nil

@@ -40,6 +40,7 @@ type ShareView struct {
 	Action        string // POST here
 	ShowRecipient bool
 	Indexable     bool
+	ShareOriginal bool
 	Out           ShareOut
 }
 

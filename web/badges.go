@@ -12,6 +12,7 @@ import (
 
 	"backpack/badges"
 	"backpack/openbadges"
+	"backpack/openbadges/bake"
 	"backpack/store"
 	"backpack/templates"
 )
@@ -311,7 +312,11 @@ func originalType(t string) string {
 const userContentCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
 
 // image serves a stored badge image by its content hash, cacheable for a
-// year, and inert: an SVG with script cannot run on Backpack's origin.
+// year, and inert: an SVG with script cannot run on Backpack's origin. It
+// serves the picture only: a baked upload is stored as it came, and its
+// badge names the recipient, so it is stripped (bake.Strip) on the way
+// out, whoever asks; the same bytes every time, under the same address.
+// An image that cannot be stripped is not served.
 func (s *Server) image(c echo.Context) error {
 	file := c.Param("file")
 	name, ext, _ := strings.Cut(file, ".")
@@ -324,6 +329,9 @@ func (s *Server) image(c echo.Context) error {
 		return err
 	}
 	if (ext == "svg") != (ct == "image/svg+xml") {
+		return echo.ErrNotFound
+	}
+	if b, err = bake.Strip(b); err != nil {
 		return echo.ErrNotFound
 	}
 	h := c.Response().Header()

@@ -76,7 +76,8 @@ func (s *Server) publicBadge(c echo.Context) error {
 }
 
 // publicBadgeFile serves what hangs off a public badge page: the QR code of
-// its link (qr.svg, qr.png) and the baked badge (badge.png or badge.svg).
+// its link (qr.svg, qr.png) and, when the owner shares the verifiable
+// original, the baked badge (badge.png or badge.svg).
 func (s *Server) publicBadgeFile(c echo.Context) error {
 	slug := c.Param("slug")
 	b, sh, err := s.sharedBadge(c.Request().Context(), slug)
@@ -87,11 +88,7 @@ func (s *Server) publicBadgeFile(c echo.Context) error {
 	case "qr.svg", "qr.png":
 		return qrResponse(c, s.link(s.url(routePublicBadge, slug)), strings.TrimPrefix(file, "qr."))
 	case bakedName(b):
-		ob, _, err := b.Documents()
-		if err != nil {
-			return err
-		}
-		if !publicDownload(b, ob, sh) {
+		if !publicDownload(b, sh) {
 			return echo.ErrNotFound
 		}
 		body, ct, err := s.bakedBadge(c.Request().Context(), b)
@@ -303,7 +300,7 @@ func badgeVersion(b store.Badge, sh store.Share) (time.Time, []any) {
 		modified = sh.UpdatedAt
 	}
 	return modified, []any{b.ID, b.Status, b.Name, b.IssuerName, b.ImageHash, b.ContentHash, b.VerifiedAt.Unix(),
-		sh.ShowRecipient, sh.Indexable, sh.OwnerName}
+		sh.ShowRecipient, sh.Indexable, sh.ShareOriginal, sh.OwnerName}
 }
 
 // collectionVersion is badgeVersion for a shared collection and one page

@@ -1,6 +1,9 @@
 package web
 
 import (
+	"net/url"
+	"regexp"
+	"strings"
 	"time"
 
 	"backpack/openbadges"
@@ -11,7 +14,12 @@ import (
 
 // What public pages show: the view models of the pages and embeds, and the
 // JSON twins. Only what the owner chose to share goes in: the recipient
-// appears only when the share says so, and never in a collection.
+// appears only when the share says so, and never in a collection; the
+// verifiable original (the file as it came, the address of the issuer's
+// assertion, the image the assertion names) only when the owner shares
+// it, and never in a collection. Images are served without the badge
+// baked into them (see Server.image). README's "What a visitor can learn"
+// lists it all.
 
 // publicBadgeView is the page of badge b (its stored badge ob and report
 // rep), shared as sh under slug; checked is the notice after Verify now,
@@ -31,7 +39,7 @@ func (s *Server) publicBadgeView(b store.Badge, ob openbadges.Badge, rep openbad
 	if sh.ShowRecipient {
 		p.Recipient = recipientText(b, ob)
 	}
-	if publicDownload(b, ob, sh) {
+	if publicDownload(b, sh) {
 		p.DownloadURL = s.url(routePublicBadgeFile, slug, bakedName(b))
 	}
 	return p
@@ -101,7 +109,7 @@ func (s *Server) publicCard(b store.Badge) templates.CollectionBadge {
 
 // publicBadgeJSON is the JSON twin of /b/{slug}.
 type publicBadgeJSON struct {
-	Badge            openbadges.Badge   `json:"badge"`  // no recipient unless the owner shows it
+	Badge            openbadges.Badge   `json:"badge"`  // see publicBadgeDoc
 	Checks           []openbadges.Check `json:"checks"` // [] when none
 	Image            string             `json:"image"`  // absolute; "" when the badge has no image
 	Status           string             `json:"status"`
@@ -114,10 +122,7 @@ type publicBadgeJSON struct {
 // badgeTwin is the JSON twin of badge b (its stored badge ob and report
 // rep), shared as sh under slug.
 func (s *Server) badgeTwin(b store.Badge, ob openbadges.Badge, rep openbadges.Report, sh store.Share, slug string) publicBadgeJSON {
-	if !sh.ShowRecipient {
-		ob.Recipient = openbadges.Recipient{}
-	}
-	return publicBadgeJSON{Badge: ob, Checks: publicChecks(rep.Checks, sh.ShowRecipient),
+	return publicBadgeJSON{Badge: publicBadgeDoc(ob, sh.ShowRecipient, sh.ShareOriginal), Checks: publicChecks(rep.Checks, sh.ShowRecipient),
 		Image: absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), Status: statusKey(b.Status),
 		StatusText: publicStatusText(b.Status, rep, sh.ShowRecipient), UnreachableSince: b.UnreachableSince,
 		URL: s.link(s.url(routePublicBadge, slug)), VerifiedAt: b.VerifiedAt}
@@ -135,7 +140,7 @@ type publicCollectionJSON struct {
 
 // publicCollectionItem is one badge of a collection's JSON twin.
 type publicCollectionItem struct {
-	Badge      openbadges.Badge `json:"badge"`    // never with a recipient
+	Badge      openbadges.Badge `json:"badge"`    // never with a recipient or the original's address
 	Expires    *time.Time       `json:"expires"`  // null: never
 	Image      string           `json:"image"`    // absolute; "" when none
 	IssuedOn   time.Time        `json:"issuedOn"` // the zero time when unknown
@@ -157,8 +162,8 @@ func (s *Server) collectionTwin(col store.Collection, badges []store.Badge, slug
 		if err != nil {
 			return publicCollectionJSON{}, err
 		}
-		ob.Recipient = openbadges.Recipient{} // collections never show the recipient
-		out.Badges = append(out.Badges, publicCollectionItem{Badge: ob, Expires: b.Expires,
+		// Collections never show the recipient or the original.
+		out.Badges = append(out.Badges, publicCollectionItem{Badge: publicBadgeDoc(ob, false, false), Expires: b.Expires,
 			Image: absoluteOr(s.link, s.imageURL(b.ImageHash, b.ImageType)), IssuedOn: b.IssuedOn, Issuer: b.IssuerName,
 			Name: b.Name, Status: statusKey(b.Status), StatusText: publicStatusText(b.Status, rep, false), VerifiedAt: b.VerifiedAt})
 	}
@@ -181,30 +186,69 @@ type oEmbedResponse struct {
 	Width        int     `json:"width"`
 }
 
+// publicBadgeDoc is badge ob as a public JSON answer shows it: without
+// the recipient unless the owner shows it, and without the assertion's
+// own address and image unless the owner shares the verifiable original
+// (original): the issuer's copy of a hosted assertion names the
+// recipient, and the image an assertion names may be the baked badge.
+func publicBadgeDoc(ob openbadges.Badge, showRecipient, original bool) openbadges.Badge {
+	if !showRecipient {
+		ob.Recipient = openbadges.Recipient{}
+	}
+	if !original {
+		ob.ID, ob.Image = "", ""
+	}
+	return ob
+}
+
 // publicStatusText is statusText for viewers: the reason a badge could not
 // be verified names a recipient when it is a recipient mismatch, so that
-// reason is told without it unless the owner shows the recipient.
+// reason is told without it unless the owner shows the recipient; the
+// addresses of documents in it are cut to their host (see hideAddresses).
 func publicStatusText(status store.Status, rep openbadges.Report, showRecipient bool) string {
-	if !showRecipient && len(rep.Errors) > 0 && rep.Errors[0].Code == problem.RecipientMismatch {
-		return "Could not verify: not issued to the person who shares it"
+	if len(rep.Errors) > 0 && rep.Errors[0].Code == problem.RecipientMismatch {
+		if !showRecipient {
+			return "Could not verify: not issued to the person who shares it"
+		}
+		return statusText(status, rep)
 	}
-	return statusText(status, rep)
+	return hideAddresses(statusText(status, rep))
 }
 
 // publicChecks hides the recipient check's message (it names the owner's
-// address) unless the owner chose to show the recipient.
+// address) unless the owner chose to show the recipient, and cuts the
+// addresses in the other checks' messages to their host.
 func publicChecks(checks []openbadges.Check, showRecipient bool) []openbadges.Check {
 	out := make([]openbadges.Check, 0, len(checks))
 	for _, c := range checks {
-		if c.Name == openbadges.CheckRecipient && !showRecipient {
+		switch {
+		case c.Name == openbadges.CheckRecipient && !showRecipient:
 			c.Message = "issued to the person who shares it"
 			if !c.OK {
 				c.Message = "not issued to the person who shares it"
 			}
+		case c.Name != openbadges.CheckRecipient:
+			c.Message = hideAddresses(c.Message)
 		}
 		out = append(out, c)
 	}
 	return out
+}
+
+// addressRE finds web addresses in the verifier's messages.
+var addressRE = regexp.MustCompile(`https?://[^\s"'<>,;]+`)
+
+// hideAddresses cuts every web address in msg to its host: a failed
+// check may quote the address of the issuer's copy of the assertion,
+// which names the recipient.
+func hideAddresses(msg string) string {
+	return addressRE.ReplaceAllStringFunc(msg, func(a string) string {
+		trimmed := strings.TrimRight(a, ".:)")
+		if u, err := url.Parse(trimmed); err == nil && u.Host != "" {
+			return u.Host + a[len(trimmed):]
+		}
+		return "an address"
+	})
 }
 
 // absolute is the absolute address of path, or nil when path is "".
@@ -237,13 +281,10 @@ func bakedName(b store.Badge) string {
 	return ""
 }
 
-// publicDownload reports whether viewers may download the baked badge. The
-// file carries the assertion, so it is offered only when that names no
-// readable recipient, or the owner chose to show the recipient.
-func publicDownload(b store.Badge, ob openbadges.Badge, sh store.Share) bool {
-	if bakedName(b) == "" {
-		return false
-	}
-	_, readable := openbadges.ReadableRecipient(ob.Recipient)
-	return sh.ShowRecipient || !readable
+// publicDownload reports whether viewers may download the baked badge:
+// the file carries the assertion, which names the recipient (perhaps in
+// clear, perhaps hashed, which a guess can confirm), so only when the
+// owner shares the verifiable original.
+func publicDownload(b store.Badge, sh store.Share) bool {
+	return sh.ShareOriginal && bakedName(b) != ""
 }

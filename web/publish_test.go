@@ -332,16 +332,28 @@ func compareQR(t *testing.T, svg string, pngBytes []byte) {
 	}
 }
 
-func TestPublicDownloadNeverRevealsTheRecipient(t *testing.T) {
+// TestPublicDownloadOnlyWithTheOriginalShared: the baked badge carries the
+// assertion, which names the recipient (in clear, or hashed, which a guess
+// can confirm), so viewers may download it only when the owner shares the
+// verifiable original; showing the recipient is not enough.
+func TestPublicDownloadOnlyWithTheOriginalShared(t *testing.T) {
 	is := newTestIssuer(t)
 	a := newApp(t, is.config)
 	alice := a.signUpConfirmed(t, "alice@example.org")
 	visitor := a.browser(t)
 
-	// A hashed recipient: the baked badge may be downloaded.
-	_, pub := shareFirstBadge(t, a, alice, is)
-	p := visitor.get(pub)
-	dl, ok := p.doc.Find(`[data-testid=public-download]`).Attr("href")
+	// A hashed recipient: no download either, until the owner opts in.
+	href, pub := shareFirstBadge(t, a, alice, is)
+	if visitor.get(pub).has(`[data-testid=public-download]`) {
+		t.Fatal("download offered without the owner sharing the original")
+	}
+	wantStatus(t, visitor.get(pub+"/badge.png"), http.StatusNotFound)
+	alice.get(href)
+	alice.post(href+"/share", url.Values{"do": {"options"}, "share_original": {"yes"}})
+	if !alice.get(href).has(`[data-testid=share-original]:checked`) {
+		t.Fatal("the owner's page does not show the option on")
+	}
+	dl, ok := visitor.get(pub).doc.Find(`[data-testid=public-download]`).Attr("href")
 	if !ok || dl != pub+"/badge.png" {
 		t.Fatalf("download link %q", dl)
 	}
@@ -354,12 +366,13 @@ func TestPublicDownloadNeverRevealsTheRecipient(t *testing.T) {
 		t.Fatal("the downloaded PNG is not baked with the assertion")
 	}
 
-	// The address in clear: no download until the owner shows the recipient.
+	// The address in clear: showing the recipient does not offer the file;
+	// sharing the original does.
 	alice.get("/badges/new")
 	alice.postFiles([]upload{{"plain.json", is.hostedPlain("/a/plain", "alice@example.org")}}, nil, "")
 	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
 	list, _ := a.db.ListBadges(context.Background(), u.ID, store.BadgeQuery{Limit: 10})
-	var href string
+	href = ""
 	for _, b := range list.Items {
 		if full, _ := a.db.BadgeByID(context.Background(), u.ID, b.ID); bytes.Contains(full.Original, []byte("/a/plain")) {
 			href = fmt.Sprintf("/badges/%d", b.ID)
@@ -372,15 +385,14 @@ func TestPublicDownloadNeverRevealsTheRecipient(t *testing.T) {
 	alice.post(href+"/share", url.Values{"do": {"on"}})
 	link, _ := alice.get(href).doc.Find(`[data-testid=share-link]`).Attr("href")
 	ppub := mustPath(t, link)
+	alice.get(href)
+	alice.post(href+"/share", url.Values{"do": {"options"}, "show_recipient": {"yes"}})
 	if visitor.get(ppub).has(`[data-testid=public-download]`) {
-		t.Fatal("download offered for a badge naming its recipient")
+		t.Fatal("download offered for a badge naming its recipient, without the original shared")
 	}
 	wantStatus(t, visitor.get(ppub+"/badge.png"), http.StatusNotFound)
 	alice.get(href)
-	alice.post(href+"/share", url.Values{"do": {"options"}, "show_recipient": {"yes"}})
-	if !visitor.get(ppub).has(`[data-testid=public-download]`) {
-		t.Fatal("no download after the owner chose to show the recipient")
-	}
+	alice.post(href+"/share", url.Values{"do": {"options"}, "share_original": {"yes"}})
 	if f := visitor.get(ppub + "/badge.png"); f.StatusCode != http.StatusOK || !strings.Contains(f.body, "alice@example.org") {
 		t.Fatalf("download %d", f.StatusCode)
 	}

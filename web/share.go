@@ -26,7 +26,7 @@ func (s *Server) shareView(c echo.Context, b store.Badge) templates.ShareView {
 	sh, err := s.cfg.Store.BadgeShare(c.Request().Context(), b.UserID, b.ID)
 	if err == nil && sh.Enabled {
 		v.Shared, v.URL = true, s.link(s.url(routePublicBadge, sh.Slug))
-		v.ShowRecipient, v.Indexable = sh.ShowRecipient, sh.Indexable
+		v.ShowRecipient, v.Indexable, v.ShareOriginal = sh.ShowRecipient, sh.Indexable, sh.ShareOriginal
 		v.Out = s.shareOut("b", sh.Slug)
 		v.Out.ShieldURL = s.link(s.url(routeEmbedBadge, sh.Slug+".svg"))
 		if ob, _, err := b.Documents(); err == nil {
@@ -78,6 +78,7 @@ type shareStore interface {
 	BadgeShare(ctx context.Context, userID, badgeID int64) (store.Share, error)
 	ShareBadge(ctx context.Context, userID, badgeID int64, slug string, now time.Time) (store.Share, error)
 	UpdateShare(ctx context.Context, userID, badgeID int64, enabled, showRecipient, indexable bool, newSlug string, now time.Time) error
+	UpdateShareOptions(ctx context.Context, userID, badgeID int64, o store.ShareOptions, now time.Time) error
 }
 
 // share turns sharing on or off, changes its options, or makes a new link.
@@ -118,7 +119,9 @@ func (s *Server) share(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.cfg.Store.UpdateShare(ctx, b.UserID, b.ID, cur.Enabled, c.FormValue("show_recipient") == "yes", c.FormValue("indexable") == "yes", "", now); err != nil {
+		o := store.ShareOptions{ShowRecipient: c.FormValue("show_recipient") == "yes", Indexable: c.FormValue("indexable") == "yes",
+			ShareOriginal: c.FormValue("share_original") == "yes"}
+		if err := s.cfg.Store.UpdateShareOptions(ctx, b.UserID, b.ID, o, now); err != nil {
 			return err
 		}
 		flash(c, "success", "Sharing options saved.")

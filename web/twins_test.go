@@ -205,9 +205,8 @@ func (g *golden) check(t *testing.T, path, accept string, status int, want strin
 func TestGoldenBadgeTwin(t *testing.T) {
 	g := goldenBackpack(t)
 	const hidden = `{
-		"badge": {"id": "https://issuer.example/assertions/1", "name": "Robot Wrangler", "description": "Wrangles robots.",
-			"image": "https://issuer.example/robot.png",
-			"criteria": {"url": "https://issuer.example/criteria", "narrative": "Wrangle *three* robots."},
+		"badge": {%s"name": "Robot Wrangler", "description": "Wrangles robots.",
+			%s"criteria": {"url": "https://issuer.example/criteria", "narrative": "Wrangle *three* robots."},
 			"issuer": {"id": "https://issuer.example/issuer", "name": "Test Academy", "url": "https://issuer.example/", "email": "badges@issuer.example"},
 			"issuedOn": "{{issued}}", "expires": "{{expires}}",
 			"recipient": {"type": "", "identity": "", "hashed": false},
@@ -221,8 +220,21 @@ func TestGoldenBadgeTwin(t *testing.T) {
 		"url": "http://backpack.test/b/GOLDENBADGEGOLDENBADGEGOLD",
 		"verifiedAt": "{{verified}}"
 	}`
-	g.check(t, "/b/"+goldenBadgeSlug+".json", "", http.StatusOK, hidden)
-	g.check(t, "/b/"+goldenBadgeSlug, "application/json", http.StatusOK, hidden)
+	// Neither the address of the issuer's copy nor the image the
+	// assertion names, unless the owner shares the verifiable original.
+	g.check(t, "/b/"+goldenBadgeSlug+".json", "", http.StatusOK, fmt.Sprintf(hidden, "", ""))
+	g.check(t, "/b/"+goldenBadgeSlug, "application/json", http.StatusOK, fmt.Sprintf(hidden, "", ""))
+	ctx := context.Background()
+	u, _ := g.a.db.UserByEmail(ctx, "alice@example.org")
+	_, sh, err := g.a.db.SharedBadge(ctx, goldenBadgeSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.a.db.UpdateShareOptions(ctx, u.ID, sh.BadgeID, store.ShareOptions{ShareOriginal: true}, g.a.clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	g.check(t, "/b/"+goldenBadgeSlug+".json", "", http.StatusOK, fmt.Sprintf(hidden,
+		`"id": "https://issuer.example/assertions/1", `, `"image": "https://issuer.example/robot.png", `))
 
 	g.check(t, "/b/"+goldenRevokedSlug+".json", "", http.StatusOK, `{
 		"badge": {"name": "Revoked Skill", "criteria": {}, "issuer": {"name": "Old Issuer"},
@@ -253,9 +265,7 @@ func TestGoldenBadgeTwin(t *testing.T) {
 
 	// The owner shows the recipient: the badge keeps it, the checks and
 	// the status tell it.
-	ctx := context.Background()
-	u, _ := g.a.db.UserByEmail(ctx, "alice@example.org")
-	_, sh, err := g.a.db.SharedBadge(ctx, goldenMismatchSlug)
+	_, sh, err = g.a.db.SharedBadge(ctx, goldenMismatchSlug)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,8 +281,7 @@ func TestGoldenCollectionTwin(t *testing.T) {
 	g := goldenBackpack(t)
 	want := `{
 		"badges": [
-			{"badge": {"id": "https://issuer.example/assertions/1", "name": "Robot Wrangler", "description": "Wrangles robots.",
-					"image": "https://issuer.example/robot.png",
+			{"badge": {"name": "Robot Wrangler", "description": "Wrangles robots.",
 					"criteria": {"url": "https://issuer.example/criteria", "narrative": "Wrangle *three* robots."},
 					"issuer": {"id": "https://issuer.example/issuer", "name": "Test Academy", "url": "https://issuer.example/", "email": "badges@issuer.example"},
 					"issuedOn": "{{issued}}", "expires": "{{expires}}",
@@ -306,7 +315,7 @@ func TestGoldenCollectionTwin(t *testing.T) {
 				"status": "unverified",
 				"statusText": "Could not verify: not issued to the person who shares it",
 				"verifiedAt": "{{verified}}"},
-			{"badge": {"id": "https://issuer.example/assertions/4", "name": "Lapsed \u0026 Gone", "description": "Was \u003cb\u003evalid\u003c/b\u003e.",
+			{"badge": {"name": "Lapsed \u0026 Gone", "description": "Was \u003cb\u003evalid\u003c/b\u003e.",
 					"criteria": {"url": "ftp://issuer.example/criteria"}, "issuer": {"name": "Test Academy", "url": "https://issuer.example/path?q=1"},
 					"issuedOn": "{{issued}}", "expires": "{{expired}}",
 					"recipient": {"type": "", "identity": "", "hashed": false}},

@@ -1,5 +1,6 @@
-// Package bake finds and embeds Open Badges payloads ("baked" badges) in PNG
-// and SVG images, from OB 0.5 hosted URLs to OB 3.0 credentials.
+// Package bake finds, embeds and removes Open Badges payloads ("baked"
+// badges) in PNG and SVG images, from OB 0.5 hosted URLs to OB 3.0
+// credentials.
 //
 // It never decodes pixels and never renders or resolves anything in an SVG:
 // PNGs are read as a list of chunks, SVGs as a stream of XML tokens, both
