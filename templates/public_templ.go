@@ -731,7 +731,7 @@ func ShareSection(b Base, s ShareView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, " aria-describedby=\"share-original-hint\" data-testid=\"share-original\"> <span>Share the verifiable original</span></label><p class=\"hint\" id=\"share-original-hint\">Visitors may then download the badge file as you brought it in, and the page's JSON gives the address of the issuer's copy, so that anyone can check the badge with other tools. Both say whom it was issued to as the issuer wrote it: for many badges, your email address in plain text. Without this, visitors see the badge's picture without the badge baked into it, and its details.</p><div><button type=\"submit\" class=\"secondary\">Save sharing options</button></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 72, " aria-describedby=\"share-original-hint\" data-testid=\"share-original\"> <span>Share the verifiable original</span></label><p class=\"hint\" id=\"share-original-hint\">Visitors may then download the badge file as you brought it in, and the page's JSON gives the address of the issuer's copy, so that anyone can check the badge with other tools. Both say whom it was issued to as the issuer wrote it: for many badges, your email address in plain text. Without this, visitors see the badge's picture without the badge baked into it, and its details.</p><div><button type=\"submit\" class=\"secondary\" data-testid=\"share-options\">Save sharing options</button></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

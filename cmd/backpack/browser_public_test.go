@@ -172,5 +172,35 @@ func TestBrowserPublicCollection(t *testing.T) {
 	if status := a.submit(`[data-testid=collection-pages] a[rel=prev]`); status != 200 || a.count("[data-testid=public-card]") != first {
 		t.Fatalf("back to the first page: status %d", status)
 	}
+
+	// One badge shared with its verifiable original: the owner's share
+	// options, and the public page with its download.
+	a.open("/badges")
+	badge := browserEval[string](t, a.ctx, `document.querySelector("[data-testid=badge-card] a.card-link").getAttribute("href")`)
+	a.open(badge)
+	if status := a.submit("[data-testid=share-on]"); status != 200 {
+		t.Fatalf("share: status %d", status)
+	}
+	if err := browsertest.Click(a.ctx, "[data-testid=share-original]"); err != nil {
+		t.Fatal(err)
+	}
+	if status := a.submit("[data-testid=share-options]"); status != 200 || !a.exists("[data-testid=share-original]:checked") {
+		t.Fatalf("share the original: status %d", status)
+	}
+	a.checkPage("badge detail, sharing the original")
+	shoot("badge-share-original")
+	pub := browserEval[string](t, a.ctx, `new URL(document.querySelector("[data-testid=share-link]").href).pathname`)
+	if status := a.open(pub); status != 200 || !a.exists("[data-testid=public-download]") {
+		t.Fatalf("%s: status %d, or no download", pub, status)
+	}
+	a.checkPage("public badge page with its original")
+	for _, width := range []string{"desktop", "phone"} {
+		if width == "phone" {
+			a.phone()
+		}
+		a.requireOneLine("Verify now on the badge's page ("+width+")", "[data-testid=viewer-verify]")
+	}
+	a.desktop()
+	shoot("public-badge")
 	a.requireNoConsoleErrors()
 }
