@@ -23,7 +23,7 @@ import (
 
 // collectionPageSize is how many badges a page of a public collection
 // shows; the embed shows the first page.
-const collectionPageSize = 20
+const collectionPageSize = 16
 
 // collectionCursor reads after or before (a badge id) with get (the
 // query's or the form's values); anything else in them is a 404, as is a
