@@ -49,7 +49,7 @@ func (s *Service) CheckForViewer(ctx context.Context, userID, badgeID int64) (Vi
 	if err != nil {
 		return "", err
 	}
-	rep := s.verifier.Verify(ctx, b.Original, ids)
+	rep := s.verifier.Verify(forUser(ctx, b.UserID), b.Original, ids) // the owner's share of the fetch slots
 	v := VerificationOf(rep, b, s.now())
 	switch {
 	case !v.Reachable:
