@@ -120,8 +120,12 @@ func (e *exportSlots) end(userID int64) {
 	delete(e.users, userID)
 }
 
+// exportWrite is how long an export download may take (its route's work
+// deadline, and its write deadline).
+const exportWrite = 30 * time.Minute
+
 // longWrite lets a large download take longer than the server's write
 // timeout (made for pages): half an hour.
 func longWrite(c echo.Context) {
-	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(30 * time.Minute))
+	_ = http.NewResponseController(c.Response()).SetWriteDeadline(time.Now().Add(exportWrite))
 }

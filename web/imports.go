@@ -45,7 +45,7 @@ const (
 func (s *Server) registerImports(e *echo.Echo) {
 	g := s.usersOnly(e, "/imports")
 	g.GET("", s.importJobs).Name = routeImports
-	s.acceptBody(g.POST("", s.startImport), maxArchiveBody, archiveRead).Name = routeImports
+	s.takesLong(s.acceptBody(g.POST("", s.startImport), maxArchiveBody, archiveRead), archiveRead+time.Minute).Name = routeImports
 	g.GET("/:id", s.importJob).Name = routeImport
 }
 

@@ -86,6 +86,11 @@ type Config struct {
 	// once, in memory and spooled to disk, across all requests. Zero:
 	// defaultUploadBudget.
 	UploadBudget int64
+	// RequestTimeout is how long a request's work may go on: its context
+	// ends then, so a handler stops working for a client the server has
+	// stopped writing to (main passes its http.Server's WriteTimeout).
+	// Routes that stream for longer declare it with takesLong. Zero: 60 s.
+	RequestTimeout time.Duration
 }
 
 // Route names, for e.Reverse (s.url). Each file names the routes it
@@ -129,6 +134,9 @@ type Server struct {
 	uploads *uploadBudget
 	// exports are the users with an export under way (sendSnapshot).
 	exports exportSlots
+	// long holds the work deadlines of the routes that declared one with
+	// takesLong, by method and path; the others get cfg.RequestTimeout.
+	long map[string]time.Duration
 }
 
 // New builds the application.
@@ -136,9 +144,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Store == nil || cfg.BaseURL == nil || len(cfg.SessionKeys) == 0 {
 		return nil, errors.New("web: Store, BaseURL and SessionKeys are required")
 	}
-	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher, bodies: map[string]bodyRule{}}
+	s := &Server{cfg: cfg, now: cfg.Now, log: cfg.Logger, hasher: cfg.Hasher, bodies: map[string]bodyRule{},
+		long: map[string]time.Duration{}}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 60 * time.Second
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -204,6 +216,7 @@ func New(cfg Config) (*Server, error) {
 	// and the matched route's body limit applies: csrf is the first to
 	// read it (the form's _csrf field), within the upload budget.
 	e.Use(s.securityHeaders)
+	e.Use(s.workDeadline)
 	e.Use(s.loadSession)
 	e.Use(s.usersFirst)
 	e.Use(s.limitBody)
@@ -263,6 +276,33 @@ func (s *Server) usersFirst(next echo.HandlerFunc) echo.HandlerFunc {
 type bodyRule struct {
 	limit int64         // bytes
 	read  time.Duration // how long the body may take to arrive; 0: the server's ReadTimeout
+}
+
+// takesLong declares, where r is registered, that its work may go on for
+// d (a download or an upload longer than the server's timeouts) instead of
+// Config.RequestTimeout.
+func (s *Server) takesLong(r *echo.Route, d time.Duration) *echo.Route {
+	s.long[r.Method+" "+r.Path] = d
+	return r
+}
+
+// workDeadline ends the request's context when its route's time is up, so
+// that a handler stops its work (verifying, fetching, reading the
+// database) once the server has stopped writing its answer.
+func (s *Server) workDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		d, ok := s.long[c.Request().Method+" "+c.Path()]
+		if !ok {
+			d = s.cfg.RequestTimeout
+		}
+		orig := c.Request().Context()
+		ctx, cancel := context.WithTimeout(orig, d)
+		// The error handler (and Recover's) runs after this returns: it
+		// gets the request's own context back, not the ended one.
+		defer func() { c.SetRequest(c.Request().WithContext(orig)); cancel() }()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
 }
 
 // acceptBody declares, where r is registered, that it takes bodies up to

@@ -54,8 +54,8 @@ func (s *Server) registerSettings(e *echo.Echo) {
 	g := s.usersOnly(e, "/settings")
 	g.GET("", s.settings).Name = routeSettings
 	g.POST("/profile", s.saveProfile).Name = routeProfile
-	g.GET("/export.zip", s.exportArchive).Name = routeExport
-	g.GET("/export/data.json", s.exportData).Name = routeExportData
+	s.takesLong(g.GET("/export.zip", s.exportArchive), exportWrite).Name = routeExport
+	s.takesLong(g.GET("/export/data.json", s.exportData), exportWrite).Name = routeExportData
 	g.POST("/identities", s.addIdentity).Name = routeIdentities
 	g.POST("/identities/:id/resend", s.resendConfirmation).Name = routeIdentityResend
 	g.POST("/identities/:id/primary", s.makePrimary).Name = routeIdentityPrimary

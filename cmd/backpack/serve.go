@@ -26,6 +26,10 @@ import (
 	"backpack/web"
 )
 
+// writeTimeout is how long the server writes an answer; a request's work
+// ends with it (web.Config.RequestTimeout), unless its route takes longer.
+const writeTimeout = 60 * time.Second
+
 type serveConfig struct {
 	addr, data, baseURL, smtpURL, sessionKey, logLevel string
 	allowHosts                                         list
@@ -138,7 +142,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// instances on the database) sends it.
 	mailer := &mail.Queue{Outbox: outbox{db}, Sender: sender, Logger: logger}
 	app, err := web.New(web.Config{Store: db, Mail: mailer, Logger: logger, BaseURL: base, SessionKeys: keys,
-		Fetch: client, Verifier: verifier, Badges: core})
+		Fetch: client, Verifier: verifier, Badges: core, RequestTimeout: writeTimeout})
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Handler:           app,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
