@@ -70,14 +70,6 @@ func StripSVG(img []byte) ([]byte, error) {
 	if len(b) < len(img) {
 		out.WriteString(utf8BOM)
 	}
-	prev := 0
-	for _, bg := range doc.badges {
-		if bg.end <= bg.start {
-			continue // nested inside another badge element, removed with it
-		}
-		out.Write(b[prev:bg.start])
-		prev = bg.end
-	}
-	out.Write(b[prev:])
+	doc.writeWithoutBadges(&out, 0)
 	return out.Bytes(), nil
 }

@@ -270,16 +270,22 @@ func BakeSVG(img []byte, kind Kind, text string) ([]byte, error) {
 	}
 	out.Write(b[:doc.rootEnd])
 	out.WriteString(el)
-	prev := doc.rootEnd
+	doc.writeWithoutBadges(&out, doc.rootEnd)
+	return out.Bytes(), nil
+}
+
+// writeWithoutBadges writes the document from offset from to its end,
+// leaving out every badge element in it.
+func (doc *svgDoc) writeWithoutBadges(out *bytes.Buffer, from int) {
+	prev := from
 	for _, bg := range doc.badges {
 		if bg.end <= bg.start {
 			continue // nested inside another badge element, removed with it
 		}
-		out.Write(b[prev:bg.start])
+		out.Write(doc.b[prev:bg.start])
 		prev = bg.end
 	}
-	out.Write(b[prev:])
-	return out.Bytes(), nil
+	out.Write(doc.b[prev:])
 }
 
 // rawName returns the qualified name of the start tag at the head of b.
