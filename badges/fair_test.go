@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,11 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"backpack/internal/testwait"
 	"backpack/openbadges/problem"
 	"backpack/store"
 )
-
-var loadOn = flag.Bool("load", false, "run TestLoadFairImports: how long one user's one badge waits behind another's big imports")
 
 // bigZip is a ZIP of n copies of one of Alice's hosted badges: each is
 // verified again (the first is added, the others are duplicates).
@@ -197,69 +195,62 @@ func TestSlowIssuerHoldsUpOnlyItsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second) // a hang guard, not a speed limit
-	for {
-		if j, _ := w.db.ImportJob(context.Background(), bob, job); j.Done == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("Bob's import never finished")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, "Bob's import finishes", func() bool {
+		j, _ := w.db.ImportJob(context.Background(), bob, job)
+		return j.Done == 1
+	})
 	if j, _ := w.db.ImportJob(context.Background(), alice, slowJob); j.Done != 0 {
 		t.Fatal("Bob's import waited until Alice's issuer gave up")
 	}
 }
 
-// TestLoadFairImports (-load) measures how long Bob's one badge takes to
-// import on an idle server, and while Alice's three imports of ten
-// thousand badges run, and prints the ratio.
-func TestLoadFairImports(t *testing.T) {
-	if !*loadOn {
-		t.Skip("-load runs the load test")
-	}
-	w := newWorld(t)
-	w.svc.archives = newUserRate(Rate{Burst: -1}) // Bob sends forty
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.svc.RunImports(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	alice, bob := w.user(t, "alice@example.org"), w.user(t, "bob@example.org")
-	bobs := 0
-	oneBadge := func() time.Duration {
-		bobs++
-		zip := zipOf(t, [2]string{"mine.json", string(w.is.hosted(fmt.Sprintf("/b/%d", bobs), "bob@example.org", nil))})
-		start := time.Now()
-		job, err := w.start(t, bob, "one.zip", zip)
-		if err != nil {
-			t.Fatal(err)
+// BenchmarkFairImports: one op is Bob importing one badge, from upload to
+// done, on an idle core ("idle") and while Alice's three imports of ten
+// thousand badges run ("behind-big-imports"). The ratio of the two ns/op,
+// in one run, is how much another user's big imports delay him.
+func BenchmarkFairImports(b *testing.B) {
+	for _, behind := range []bool{false, true} {
+		name := "idle"
+		if behind {
+			name = "behind-big-imports"
 		}
-		for {
-			if items, _ := w.db.ImportItems(context.Background(), job); len(items) == 1 && items[0].Done {
-				return time.Since(start)
+		b.Run(name, func(b *testing.B) {
+			w := newWorld(b)
+			w.svc.archives = newUserRate(Rate{Burst: -1}) // Bob sends b.N
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { w.svc.RunImports(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			alice, bob := w.user(b, "alice@example.org"), w.user(b, "bob@example.org")
+			if behind {
+				for range MaxRunningJobs {
+					if _, err := w.start(b, alice, "big.zip", bigZip(b, w, MaxJobItems)); err != nil {
+						b.Fatal(err)
+					}
+				}
 			}
-			time.Sleep(time.Millisecond)
-		}
+			zips := make([][]byte, b.N)
+			for i := range zips {
+				zips[i] = zipOf(b, [2]string{"mine.json", string(w.is.hosted(fmt.Sprintf("/b/%d", i), "bob@example.org", nil))})
+			}
+			before := w.itemsDone(b, alice)
+			b.ResetTimer()
+			for i := range b.N {
+				job, err := w.start(b, bob, "one.zip", zips[i])
+				if err != nil {
+					b.Fatal(err)
+				}
+				testwait.Until(b, "Bob's badge is imported", func() bool {
+					items, _ := w.db.ImportItems(context.Background(), job)
+					return len(items) == 1 && items[0].Done
+				})
+			}
+			b.StopTimer()
+			if behind {
+				b.ReportMetric(float64(w.itemsDone(b, alice)-before)/float64(b.N), "alice-items/op")
+			}
+		})
 	}
-	const samples = 20
-	var idle, busy time.Duration
-	for range samples {
-		idle += oneBadge()
-	}
-	for range MaxRunningJobs {
-		if _, err := w.start(t, alice, "big.zip", bigZip(t, w, MaxJobItems)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	before := w.itemsDone(t, alice)
-	for range samples {
-		busy += oneBadge()
-	}
-	idle, busy = idle/samples, busy/samples
-	t.Logf("Bob's one badge: %v idle, %v behind Alice's %d imports of %d badges (%.1f×); Alice's items done meanwhile: %d",
-		idle.Round(time.Millisecond), busy.Round(time.Millisecond), MaxRunningJobs, MaxJobItems,
-		float64(busy)/float64(idle), w.itemsDone(t, alice)-before)
 }
 
 // TestSubmissionRates: a user who keeps sending badges or archives is

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"backpack/internal/testwait"
 	"backpack/store"
 )
 
@@ -34,7 +35,7 @@ func (w *world) runJobs(t *testing.T) {
 	t.Fatal("the import never ended")
 }
 
-func (w *world) start(t *testing.T, userID int64, name string, zipBytes []byte) (int64, error) {
+func (w *world) start(t testing.TB, userID int64, name string, zipBytes []byte) (int64, error) {
 	t.Helper()
 	id, _, err := w.svc.StartImport(context.Background(), userID, name, bytes.NewReader(zipBytes), int64(len(zipBytes)))
 	return id, err
@@ -238,16 +239,10 @@ func TestRunImportsStopsAndResumes(t *testing.T) {
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { w.svc.RunImports(rctx); close(done) }()
-	deadline := time.Now().Add(30 * time.Second) // a timeout, not a date
-	for {
-		if j, _ := w.db.ImportJob(ctx, alice, id); j.State == store.JobDone {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the job never finished")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testwait.Until(t, "the job finishes", func() bool {
+		j, _ := w.db.ImportJob(ctx, alice, id)
+		return j.State == store.JobDone
+	})
 	cancel()
 	select {
 	case <-done:

@@ -919,15 +919,11 @@ func (is *browserIssuer) assertion(path, email string) []byte {
 		"badge":     is.url("/badge"), "issuedOn": issuedOn(), "verification": map[string]any{"type": "hosted"}})
 }
 
-// issuedOn dates the badges that the real server verifies at the wall clock
-// (it has no other): a year before the test run started, so they are valid
-// on any day, and the same for every badge of the run (a badge issued again
+// issuedOn dates the badges that the real server verifies at the wall
+// clock (it has no other): a fixed day long past, so they are valid on any
+// day the tests run, and the same for every badge (a badge issued again
 // with a later date would be a newer issue, not the same badge).
-func issuedOn() string {
-	return runStart.AddDate(-1, 0, 0).UTC().Truncate(time.Second).Format(time.RFC3339)
-}
-
-var runStart = time.Now()
+func issuedOn() string { return "2020-01-01T00:00:00Z" }
 
 // baked publishes a hosted assertion for email at path and bakes it into
 // img (a PNG or an SVG).
