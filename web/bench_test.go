@@ -52,18 +52,8 @@ func benchmarkBackpackPage(b *testing.B, n int) {
 	alice := a.signUpConfirmed(b, "alice@example.org")
 	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
 	saveBadges(b, a.db, u.ID, n, 0)
-	req := httptest.NewRequest(http.MethodGet, "http://backpack.test/badges", nil)
-	for _, c := range alice.jar.Cookies(base) {
-		req.AddCookie(c)
-	}
 	b.ResetTimer()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		a.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
-		}
-	}
+	benchSignedIn(b, a, alice, "/badges")
 }
 
 func BenchmarkBackpackPage10(b *testing.B)    { benchmarkBackpackPage(b, 10) }
@@ -114,18 +104,8 @@ func BenchmarkBadgePage(b *testing.B) {
 	if _, err := a.db.ShareBadge(context.Background(), u.ID, id, rand.Text(), a.clock.now()); err != nil {
 		b.Fatal(err)
 	}
-	req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("http://backpack.test/badges/%d", id), nil)
-	for _, c := range alice.jar.Cookies(base) {
-		req.AddCookie(c)
-	}
 	b.ReportAllocs()
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		a.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
-		}
-	}
+	benchSignedIn(b, a, alice, fmt.Sprintf("/badges/%d", id))
 }
 
 // BenchmarkPublicBadge renders a shared badge's public page and its JSON
@@ -294,17 +274,27 @@ func BenchmarkExport(b *testing.B) {
 	alice := a.signUpConfirmed(b, "alice@example.org")
 	u, _ := a.db.UserByEmail(context.Background(), "alice@example.org")
 	saveBadges(b, a.db, u.ID, 1000, 16<<10)
-	req := httptest.NewRequest(http.MethodGet, "http://backpack.test/settings/export.zip", nil)
-	for _, c := range alice.jar.Cookies(base) {
+	b.ReportAllocs()
+	n := benchSignedIn(b, a, alice, "/settings/export.zip")
+	b.SetBytes(int64(n))
+}
+
+// benchSignedIn GETs path as the signed-in user of br until the benchmark
+// is done, failing on any status but 200, and returns the size of the last
+// answer.
+func benchSignedIn(b *testing.B, a *app, br *browser, path string) (size int) {
+	b.Helper()
+	req := httptest.NewRequest(http.MethodGet, "http://backpack.test"+path, nil)
+	for _, c := range br.jar.Cookies(base) {
 		req.AddCookie(c)
 	}
-	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
 		a.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
-			b.Fatalf("status %d", rec.Code)
+			b.Fatalf("%s: status %d", path, rec.Code)
 		}
-		b.SetBytes(int64(rec.Body.Len()))
+		size = rec.Body.Len()
 	}
+	return size
 }
